@@ -1,0 +1,6 @@
+#!/bin/sh
+# bench/run.sh BUILD — the project's benchmarks, printed side by side. `make bench` runs it.
+set -eu
+B=${1:-build}
+echo "== NAPTR set evaluation (core: parse + evaluate, one thread; target < 1000 ns)"
+"$B/bench/bench_eval"
