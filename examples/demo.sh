@@ -17,9 +17,9 @@ echo "\$ e2u number 3.2.1.0.5.5.5.5.1.2.1.e164.arpa."
 
 say "The example record of each specification, evaluated with 'e2u eval NUMBER RDATA':"
 grep -v '^#' "$HERE/seed-records.txt" | while IFS='|' read -r label number record; do
-    label=$(echo "$label" | sed 's/ *$//')
-    number=$(echo "$number" | sed 's/^ *//; s/ *$//')
-    record=$(echo "$record" | sed 's/^ *//')
+    label=$(printf "%s" "$label" | sed 's/ *$//')
+    number=$(printf "%s" "$number" | sed 's/^ *//; s/ *$//')
+    record=$(printf "%s" "$record" | sed 's/^ *//')
     printf '\n-- %s\n' "$label"
     "$E2U" eval "$number" "$record" || true
 done

@@ -167,13 +167,13 @@ void report_print_table(FILE *f, const report_t *r)
             services_text(x->services, svc, sizeof(svc));
             fprintf(f, "  %5u %5u  %-14s %s\n", x->order, x->preference, svc, x->uri);
             if (x->nvia) {
-                fprintf(f, "  %26s via", "");
+                fprintf(f, "  %27s via", "");
                 for (size_t k = 0; k < x->nvia; k++)
                     fprintf(f, " %s", x->via[k]);
                 fputc('\n', f);
             }
             if (x->tel) {
-                fprintf(f, "  %26s number %s", "", x->tel->global ? x->tel->number.aus
+                fprintf(f, "  %27s number %s", "", x->tel->global ? x->tel->number.aus
                                                                   : x->tel->local);
                 if (x->tel->has_rn)
                     fprintf(f, "  rn %s", x->tel->rn);
@@ -184,7 +184,7 @@ void report_print_table(FILE *f, const report_t *r)
                 fputc('\n', f);
             }
             if (x->warning)
-                fprintf(f, "  %26s warning: %s\n", "", x->warning);
+                fprintf(f, "  %27s warning: %s\n", "", x->warning);
         }
     }
     if (r->route && r->nroute) {
