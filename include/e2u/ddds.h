@@ -117,8 +117,9 @@ typedef struct e2u_eval_result {
 } e2u_eval_result_t;
 
 /*
- * Evaluate the n records of one set for number. Every record yields a rule, a drop or a skip;
- * a bad record never fails the call. Returns 0 or E2U_ENOMEM (then *res is empty).
+ * Evaluate the n records of one set for number. Every record yields a rule, a drop or a skip
+ * (nrules + ndrops + nskipped == n), except that with strict_order the rules of orders above
+ * the first usable one are cut afterwards; a bad record never fails the call. Returns 0 or E2U_ENOMEM (then *res is empty).
  * The rules' services borrow the RDATA, so keep it alive while the results are used.
  */
 E2U_API int e2u_eval_rrset(e2u_eval_t *ev, const e2u_number_t *number, const e2u_rdata_t *recs, size_t n,

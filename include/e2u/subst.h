@@ -66,7 +66,8 @@ E2U_API void e2u_regex_free(e2u_regex_t *rx);
 
 /*
  * Apply s to subject (the AUS, len octets): match the ERE, then expand the replacement into
- * out[cap] (NUL-terminated; *outlen without the NUL). Returns 0; E2U_ENOMATCH when the ERE does
+ * out[cap] (NUL-terminated; *outlen without the NUL; the result may itself contain NUL octets
+ * from a "\000" in the record, so use *outlen, not strlen). Returns 0; E2U_ENOMATCH when the ERE does
  * not match; E2U_EREGEXP with diag for an ERE that is not valid POSIX ERE or that e2u refuses
  * (back-reference in the pattern, nesting or size over the limits, a \N in the replacement
  * beyond the ERE's groups); E2U_ELIMIT when matching hit a limit; E2U_ETOOLONG when the result

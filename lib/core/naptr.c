@@ -291,6 +291,10 @@ static int parse_generic(lex_t *lx, uint8_t *buf, size_t cap, size_t *len, e2u_d
     int rc = lex_u16(lx, "RDATA length", &want, diag);
     if (rc < 0)
         return rc;
+    if (want > E2U_NAPTR_RDATA_MAX)
+        return e2u__diag(diag, E2U_ENAPTR, lx->i,
+                         "\\# length %u is longer than any NAPTR (%d octets)", want,
+                         E2U_NAPTR_RDATA_MAX);
     if (want > cap)
         return e2u__diag(diag, E2U_ENOSPC, lx->i, "RDATA of %u octets does not fit", want);
     size_t got = 0;

@@ -229,60 +229,85 @@ int e2u_number_to_domain(const e2u_number_t *n, const char *suffix, char *buf, s
     return 0;
 }
 
+/* Offsets in presentation text where each label starts (escapes skipped); returns the count. */
+static unsigned label_starts(const char *s, size_t len, size_t *starts, unsigned max)
+{
+    unsigned n = 0;
+    size_t i = 0;
+    while (i < len && n < max) {
+        if (len - i == 1 && s[i] == '.')
+            break; /* the trailing dot */
+        starts[n++] = i;
+        while (i < len && s[i] != '.')
+            i += (s[i] == '\\') ? (i + 1 < len && e2u__is_digit((unsigned char)s[i + 1]) ? 4 : 2)
+                                 : 1;
+        i++;
+    }
+    return n;
+}
+
 int e2u_number_from_domain(e2u_number_t *out, const char *domain, size_t len, const char *suffix,
                            const e2u_number_opts_t *opts, size_t *suffix_off, e2u_diag_t *diag)
 {
     unsigned maxd = max_digits_of(opts);
     char rev[E2U_NUMBER_MAX_DIGITS];
     unsigned nd = 0;
-    size_t i = 0;
+    size_t soff = 0;
+    uint8_t w[E2U_DNAME_MAX], sw[E2U_DNAME_MAX];
+    size_t wlen, swlen;
+    e2u_diag_t d;
 
     if (!out || (!domain && len))
         return e2u__diag(diag, E2U_EINVAL, 0, "no domain given");
     out->ndigits = 0;
     out->aus[0] = '\0';
-    /* Leading labels that are exactly one digit. */
-    while (i + 1 <= len && e2u__is_digit((unsigned char)domain[i]) &&
-           (i + 1 == len || domain[i + 1] == '.')) {
-        if (nd >= maxd)
-            return e2u__diag(diag, E2U_ENUMBER, i, "too many digit labels: more than %u", maxd);
-        rev[nd++] = domain[i];
-        i += (i + 1 == len) ? 1 : 2;
-    }
-    if (nd == 0)
-        return e2u__diag(diag, E2U_EDOMAIN, 0,
-                         "domain does not start with a one-digit label (e.g. 3.2.1.e164.arpa)");
-    size_t soff = i;
-    const char *rest = domain + i;
-    size_t restlen = len - i;
+    if (e2u_dname_from_text(w, sizeof(w), &wlen, domain, len, NULL, &d) < 0)
+        return e2u__diag(diag, E2U_EDOMAIN, d.pos, "invalid domain name: %s", d.msg);
 
     if (suffix) {
-        uint8_t a[E2U_DNAME_MAX], b[E2U_DNAME_MAX];
-        size_t alen, blen;
-        if (e2u_dname_from_text(b, sizeof(b), &blen, suffix, strlen(suffix), NULL, NULL) < 0)
+        /* Everything before the suffix is the number: exactly those labels, each one digit
+         * (a suffix may itself begin with digit labels, e.g. 1.e164.arpa). */
+        if (e2u_dname_from_text(sw, sizeof(sw), &swlen, suffix, strlen(suffix), NULL, NULL) < 0)
             return e2u__diag(diag, E2U_EINVAL, 0, "invalid suffix '%s'", suffix);
-        if (restlen == 0 && !(blen == 1))
-            return e2u__diag(diag, E2U_EDOMAIN, soff, "domain does not end in the suffix %s",
+        if (!e2u_dname_is_subdomain(w, sw))
+            return e2u__diag(diag, E2U_EDOMAIN, 0, "domain does not end in the suffix %s",
                              suffix);
-        if (restlen > 0) {
-            /* A label that is not a digit before the suffix, e.g. 3.2.x.1.e164.arpa. */
-            if (e2u_dname_from_text(a, sizeof(a), &alen, rest, restlen, NULL, diag) < 0)
-                return e2u__diag(diag, E2U_EDOMAIN, soff, "invalid domain name after the digits");
-            if (!e2u_dname_equal(a, b)) {
-                if (e2u_dname_is_subdomain(a, b))
-                    return e2u__diag(diag, E2U_EDOMAIN, soff,
-                                     "label at position %zu is not a single digit", soff);
-                return e2u__diag(diag, E2U_EDOMAIN, soff, "domain does not end in the suffix %s",
-                                 suffix);
-            }
+        unsigned k = e2u_dname_labels(w) - e2u_dname_labels(sw);
+        size_t starts[128];
+        unsigned nl = label_starts(domain, len, starts, 128);
+        if (k == 0)
+            return e2u__diag(diag, E2U_EDOMAIN, 0, "no digit labels before the suffix %s",
+                             suffix);
+        if (k > maxd)
+            return e2u__diag(diag, E2U_ENUMBER, 0, "too many digit labels: more than %u", maxd);
+        const uint8_t *p = w;
+        for (unsigned i = 0; i < k; i++, p += 1u + *p) {
+            size_t pos = i < nl ? starts[i] : 0;
+            if (*p != 1 || !e2u__is_digit(p[1]))
+                return e2u__diag(diag, E2U_EDOMAIN, pos,
+                                 "label at position %zu is not a single digit", pos);
+            rev[nd++] = (char)p[1];
         }
+        soff = k < nl ? starts[k] : len;
     } else {
-        if (restlen == 0 || (restlen == 1 && rest[0] == '.'))
+        /* The leading one-digit labels are the number; the rest, not empty, the suffix. */
+        const uint8_t *p = w;
+        while (*p == 1 && e2u__is_digit(p[1])) {
+            if (nd >= maxd)
+                return e2u__diag(diag, E2U_ENUMBER, 0, "too many digit labels: more than %u",
+                                 maxd);
+            rev[nd++] = (char)p[1];
+            p += 2;
+        }
+        if (nd == 0)
+            return e2u__diag(diag, E2U_EDOMAIN, 0,
+                             "domain does not start with a one-digit label (e.g. "
+                             "3.2.1.e164.arpa)");
+        size_t starts[128];
+        unsigned nl = label_starts(domain, len, starts, 128);
+        soff = nd < nl ? starts[nd] : len;
+        if (*p == 0)
             return e2u__diag(diag, E2U_EDOMAIN, soff, "no suffix after the digit labels");
-        uint8_t a[E2U_DNAME_MAX];
-        size_t alen;
-        if (e2u_dname_from_text(a, sizeof(a), &alen, rest, restlen, NULL, diag) < 0)
-            return e2u__diag(diag, E2U_EDOMAIN, soff, "invalid suffix after the digit labels");
     }
     if (maxd <= E2U_E164_MAX_DIGITS && rev[nd - 1] == '0')
         return e2u__diag(diag, E2U_ENUMBER, 0,

@@ -249,7 +249,7 @@ int e2u_ere_translate(const char *ere, size_t len, char delim, char *buf, size_t
     unsigned groups = 0;
     int depth = 0;
     /* What the last item was, to place quantifiers: */
-    enum { NOTHING, ATOM, QUANT } last = NOTHING;
+    enum { NOTHING, ATOM, QUANT, ANCHOR } last = NOTHING;
     char ob[8];
 
     if (!buf || cap == 0 || (!ere && len))
@@ -324,7 +324,7 @@ int e2u_ere_translate(const char *ere, size_t len, char delim, char *buf, size_t
             break;
         case '$':
             put_c(&t, '$');
-            last = ATOM; /* "$*" is odd but harmless: PCRE2 repeats the assertion */
+            last = ANCHOR; /* "$*": POSIX leaves it undefined, so it is refused below */
             i++;
             break;
         case '.':
@@ -338,10 +338,10 @@ int e2u_ere_translate(const char *ere, size_t len, char delim, char *buf, size_t
             if (last == NOTHING) {
                 put_literal(&t, c); /* see the file comment: "^+1..." */
                 last = ATOM;
-            } else if (last == QUANT) {
-                return e2u__diag(diag, E2U_EREGEXP, i,
-                                 "quantifier %s follows another quantifier at position %zu",
-                                 e2u__octet(c, ob), i);
+            } else if (last == QUANT || last == ANCHOR) {
+                return e2u__diag(diag, E2U_EREGEXP, i, "quantifier %s follows %s at position %zu",
+                                 e2u__octet(c, ob),
+                                 last == QUANT ? "another quantifier" : "'$'", i);
             } else {
                 put_c(&t, (char)c);
                 last = QUANT;
@@ -379,9 +379,10 @@ int e2u_ere_translate(const char *ere, size_t len, char delim, char *buf, size_t
             if (last == NOTHING)
                 return e2u__diag(diag, E2U_EREGEXP, i,
                                  "interval at position %zu has nothing to repeat", i);
-            if (last == QUANT)
+            if (last == QUANT || last == ANCHOR)
                 return e2u__diag(diag, E2U_EREGEXP, i,
-                                 "interval follows another quantifier at position %zu", i);
+                                 "interval follows %s at position %zu",
+                                 last == QUANT ? "another quantifier" : "'$'", i);
             char q[24];
             int ql;
             if (!comma)

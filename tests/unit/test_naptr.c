@@ -160,6 +160,7 @@ static void test_text_errors(void **state)
     text_error("10 10 \"\\25x\" \"\" \"\" .", E2U_ESYNTAX, 7);
     text_error("\\# 3 0001", E2U_ENAPTR, 9);
     text_error("\\# 2 0001", E2U_ENAPTR, 9); /* decodes, but is not a NAPTR */
+    text_error("\\# 2000 00", E2U_ENAPTR, 7); /* longer than any NAPTR */
     char big[600];
     size_t o = (size_t)snprintf(big, sizeof(big), "1 1 \"u\" \"E2U+sip\" \"");
     memset(big + o, 'a', 256);

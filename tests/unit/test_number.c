@@ -196,6 +196,20 @@ static void test_from_domain(void **state)
                      E2U_EDOMAIN);
     assert_int_equal(e2u_number_from_domain(&n, "12.e164.arpa", 12, NULL, NULL, NULL, &d),
                      E2U_EDOMAIN);
+    /* a suffix that itself begins with digit labels (found by fuzzing): the labels before
+     * the suffix are the number, no more */
+    const char *dig = "6.5.4.3.2.1.0.3.9.4.9.4.e164.arpa.";
+    assert_int_equal(
+        e2u_number_from_domain(&n, dig, strlen(dig), "9.4.e164.arpa", NULL, &off, &d), 0);
+    assert_string_equal(n.aus, "+4930123456");
+    assert_int_equal(off, 20);
+    assert_int_equal(e2u_number_from_domain(&n, "1.2.e164.arpa", 13, "2.e164.arpa", NULL, NULL,
+                                            &d),
+                     0);
+    assert_string_equal(n.aus, "+1");
+    assert_int_equal(e2u_number_from_domain(&n, "2.e164.arpa", 11, "2.e164.arpa", NULL, NULL, &d),
+                     E2U_EDOMAIN);
+    assert_non_null(strstr(d.msg, "no digit labels"));
     /* 16 digit labels under E.164 limits */
     const char *long16 = "1.2.3.4.5.6.7.8.9.0.1.2.3.4.5.6.e164.arpa";
     assert_int_equal(
@@ -218,6 +232,10 @@ static void test_round_trip(void **state)
         assert_int_equal(e2u_number_to_domain(&n, "e164.arpa", buf, sizeof(buf), &len), 0);
         assert_int_equal(
             e2u_number_from_domain(&m, buf, len, "e164.arpa", NULL, NULL, NULL), 0);
+        assert_string_equal(m.aus, n.aus);
+        assert_int_equal(e2u_number_to_domain(&n, "9.4.e164.arpa", buf, sizeof(buf), &len), 0);
+        assert_int_equal(
+            e2u_number_from_domain(&m, buf, len, "9.4.e164.arpa", NULL, NULL, NULL), 0);
         assert_string_equal(m.aus, n.aus);
     }
 }

@@ -206,6 +206,8 @@ static void test_refused_patterns(void **state)
     expect_rc("!a++!x!", "a", E2U_EREGEXP);           /* possessive quantifier */
     expect_rc("!x{10,}{10,}{10,}!y!", "x", E2U_EREGEXP);
     expect_rc("!x{3,2}!y!", "x", E2U_EREGEXP);
+    expect_rc("!^1$*!y!", "1", E2U_EREGEXP);            /* quantified anchor: undefined */
+    expect_rc("!^1${2}!y!", "1", E2U_EREGEXP);
     expect_rc("!x{256}!y!", "x", E2U_EREGEXP);
     expect_rc("!x{!y!", "x", E2U_EREGEXP);
     expect_rc("!{2}!y!", "x", E2U_EREGEXP);
