@@ -4,3 +4,6 @@ set -eu
 B=${1:-build}
 echo "== NAPTR set evaluation (core: parse + evaluate, one thread; target < 1000 ns)"
 "$B/bench/bench_eval"
+echo
+echo "== e2u lookup batch against a local Knot, beside dnsperf (target: >= half of dnsperf)"
+bench/lookup.sh "$B"

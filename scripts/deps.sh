@@ -9,7 +9,8 @@ set -eu
 [ "${E2U_SKIP_DEPS:-0}" = 1 ] && exit 0
 
 # build: compiler, meson, libraries; test: cmocka, sanitizer runtimes (clang's), real DNS peers.
-PKGS="gcc make pkg-config meson ninja-build python3
+PKGS="gcc make pkg-config meson ninja-build python3 libknot-dev libunbound-dev libevent-dev dns-root-data
+knot knot-dnsutils dnsperf
 libpcre2-dev libcmocka-dev clang libclang-rt-14-dev"
 
 missing=""

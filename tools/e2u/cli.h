@@ -43,6 +43,7 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 int cmd_domain(int argc, char **argv);
 int cmd_number(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
 
 /* getopt_long codes for the long-only common options. */
 enum {

@@ -16,6 +16,7 @@ static void usage(FILE *f)
           "Resolve telephone numbers to URIs with ENUM (RFC 6116), and work with ENUM data.\n"
           "\n"
           "Commands:\n"
+          "  lookup NUMBER...         resolve numbers to URIs over the DNS (or stdin, batch)\n"
           "  domain NUMBER...         print the ENUM domain of each number\n"
           "  number DOMAIN...         print the number of each ENUM domain\n"
           "  eval NUMBER RDATA...     apply NAPTR records given in master-file syntax, offline\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return cmd_domain(argc - 1, argv + 1);
     if (strcmp(cmd, "number") == 0)
         return cmd_number(argc - 1, argv + 1);
+    if (strcmp(cmd, "lookup") == 0)
+        return cmd_lookup(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
     fprintf(stderr, "e2u: unknown command '%s'\n", cmd);
