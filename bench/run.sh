@@ -7,3 +7,6 @@ echo "== NAPTR set evaluation (core: parse + evaluate, one thread; target < 1000
 echo
 echo "== e2u lookup batch against a local Knot, beside dnsperf (target: >= half of dnsperf)"
 bench/lookup.sh "$B"
+echo
+echo "== the store: import (beside Knot's load), bytes per number, in-process lookups"
+bench/store.sh "$B"

@@ -67,6 +67,7 @@ typedef struct e2u_resolver_opts {
     bool no_cache;              /* do not cache answers (stub source) */
     e2u_number_opts_t numopts;  /* e.g. longer private numbers */
     e2u_regex_limits_t limits;
+    const char *db_path;        /* answers from this e2u store instead of the DNS */
     const char *static_records; /* tests: answers from this text instead of the DNS */
 } e2u_resolver_opts_t;
 

@@ -4,6 +4,7 @@
  *
  * Which source answers (lib/resolve/source.h):
  *   - static records when the options carry them (tests);
+ *   - the local store with db_path (`e2u lookup --db`);
  *   - e2u's own stub when servers are given and no validation is asked for: a carrier's
  *     authoritative ENUM server is the common case and the fast path;
  *   - libunbound otherwise: the system resolver, or full recursion (or forwarding to the
@@ -124,6 +125,8 @@ int e2u_resolver_new(e2u_resolver_t **out, const e2u_resolver_opts_t *o, e2u_dia
 
     if (o->static_records) {
         rc = e2u__static_new(&r->rc.src, o->static_records, diag);
+    } else if (o->db_path) {
+        rc = e2u__store_new(&r->rc.src, o->db_path, diag);
     } else if (o->nservers && !o->dnssec) {
         e2u__stub_opts_t so = {.servers = o->servers,
                                .nservers = o->nservers,

@@ -8,7 +8,7 @@
  *                  own TTL cache; the fast path for a carrier's authoritative ENUM server.
  *   src_unbound.c  libunbound: the system resolver, or full recursion with DNSSEC validation.
  *   src_static.c   records held in memory (tests, and `e2u eval`'s offline evaluation).
- *   (src_store.c   the local LMDB store, with the store issue.)
+ *   src_store.c    the local e2u store (LMDB), in-process: `e2u lookup --db`.
  *
  * Contract:
  *   - query() starts a query and returns 0, or a negative code when it cannot even start one.
@@ -107,5 +107,8 @@ int e2u__unbound_new(e2u__source_t **out, const e2u__unbound_opts_t *opts, e2u_d
 /* In-memory records: a master-file fragment with one NAPTR per line, owner names absolute
  * ("3.2.1.e164.arpa. NAPTR 10 100 ..."), and "name NXDOMAIN" / "name SERVFAIL" lines. */
 int e2u__static_new(e2u__source_t **out, const char *text, e2u_diag_t *diag);
+
+/* The e2u store at path, opened read-only. */
+int e2u__store_new(e2u__source_t **out, const char *path, e2u_diag_t *diag);
 
 #endif

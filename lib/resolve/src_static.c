@@ -9,18 +9,16 @@
  *     # a comment; blank lines are ignored
  *
  * Owner names must be absolute. NAPTR lines for one owner form its RRset in the order given.
- * A name that is not listed is NXDOMAIN. Answers are queued by query() and delivered by
- * process(), as the source contract requires; the eventfd makes the resolver's poll wake.
+ * A name that is not listed is NXDOMAIN. Questions wait in a deferred queue (deferred.c) and
+ * are answered by process(), as the source contract requires.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "core/internal.h"
 #include "e2u/dname.h"
 #include "e2u/naptr.h"
-#include "resolve/source.h"
+#include "resolve/deferred.h"
 
 typedef struct entry {
     uint8_t owner[E2U_DNAME_MAX];
@@ -30,22 +28,11 @@ typedef struct entry {
     size_t nrr;
 } entry_t;
 
-typedef struct pending {
-    uint64_t handle;
-    const entry_t *e; /* NULL: NXDOMAIN */
-    e2u__answer_fn cb;
-    void *arg;
-    bool cancelled;
-} pending_t;
-
 typedef struct src_static {
     e2u__source_t base;
     entry_t *entries;
     size_t n;
-    pending_t *q;
-    size_t qn, qcap;
-    uint64_t next_handle;
-    int efd;
+    e2u__deferred_t dq;
 } src_static_t;
 
 static const entry_t *find(const src_static_t *s, const uint8_t *name)
@@ -57,93 +44,50 @@ static const entry_t *find(const src_static_t *s, const uint8_t *name)
     return NULL;
 }
 
+static void st_answer(void *src, const uint8_t *qname, e2u__answer_fn cb, void *arg)
+{
+    const entry_t *e = find(src, qname);
+    e2u__answer_t a = {.kind = E2U__ANS_NXDOMAIN};
+    if (e) {
+        a.kind = e->kind;
+        a.rr = e->rr;
+        a.nrr = e->nrr;
+        a.owner = e->owner;
+        if (e->kind == E2U__ANS_FAIL)
+            a.why = "SERVFAIL (static records)";
+        else if (e->kind == E2U__ANS_TIMEOUT)
+            a.why = "no answer (static records)";
+        else if (e->kind == E2U__ANS_BOGUS)
+            a.why = "validation failure (static records)";
+    }
+    cb(arg, &a);
+}
+
 static int st_query(e2u__source_t *src, const uint8_t *qname, unsigned timeout_ms,
                     e2u__answer_fn cb, void *arg, uint64_t *handle)
 {
-    src_static_t *s = (src_static_t *)src;
     (void)timeout_ms;
-    if (s->qn == s->qcap) {
-        size_t cap = s->qcap ? s->qcap * 2 : 16;
-        pending_t *q = realloc(s->q, cap * sizeof(*q));
-        if (!q)
-            return E2U_ENOMEM;
-        s->q = q;
-        s->qcap = cap;
-    }
-    *handle = ++s->next_handle;
-    s->q[s->qn++] = (pending_t){*handle, find(s, qname), cb, arg, false};
-    uint64_t one = 1;
-    if (write(s->efd, &one, sizeof(one)) < 0) {
-        /* cannot fail short of a full counter */
-    }
-    return 0;
+    return e2u__deferred_add(&((src_static_t *)src)->dq, qname, cb, arg, handle);
 }
 
 static void st_cancel(e2u__source_t *src, uint64_t handle)
 {
-    src_static_t *s = (src_static_t *)src;
-    for (size_t i = 0; i < s->qn; i++) {
-        if (s->q[i].handle == handle)
-            s->q[i].cancelled = true;
-    }
+    e2u__deferred_cancel(&((src_static_t *)src)->dq, handle);
 }
 
 static int st_fd(e2u__source_t *src)
 {
-    return ((src_static_t *)src)->efd;
+    return ((src_static_t *)src)->dq.efd;
 }
 
 static int st_process(e2u__source_t *src)
 {
-    src_static_t *s = (src_static_t *)src;
-    uint64_t v;
-    if (read(s->efd, &v, sizeof(v)) < 0) {
-        /* EAGAIN: nothing queued */
-    }
-    int n = 0;
-    /* Take the queue as it stands; answers may queue new questions, served next call. */
-    size_t take = s->qn;
-    pending_t *batch = malloc((take ? take : 1) * sizeof(*batch));
-    if (!batch)
-        return E2U_ENOMEM;
-    memcpy(batch, s->q, take * sizeof(*batch));
-    memmove(s->q, s->q + take, (s->qn - take) * sizeof(*batch));
-    s->qn -= take;
-    for (size_t i = 0; i < take; i++) {
-        /* a cancel issued by an earlier callback of this batch must still count */
-        bool cancelled = batch[i].cancelled;
-        if (cancelled)
-            continue;
-        e2u__answer_t a = {.kind = E2U__ANS_NXDOMAIN};
-        const entry_t *e = batch[i].e;
-        if (e) {
-            a.kind = e->kind;
-            a.rr = e->rr;
-            a.nrr = e->nrr;
-            a.owner = e->owner;
-            if (e->kind == E2U__ANS_FAIL)
-                a.why = "SERVFAIL (static records)";
-            else if (e->kind == E2U__ANS_TIMEOUT)
-                a.why = "no answer (static records)";
-            else if (e->kind == E2U__ANS_BOGUS)
-                a.why = "validation failure (static records)";
-        }
-        batch[i].cb(batch[i].arg, &a);
-        n++;
-    }
-    free(batch);
-    if (s->qn) {
-        uint64_t one = 1;
-        if (write(s->efd, &one, sizeof(one)) < 0) {
-            /* see above */
-        }
-    }
-    return n;
+    return e2u__deferred_run(&((src_static_t *)src)->dq, st_answer, src);
 }
 
 static int st_next_timeout(e2u__source_t *src)
 {
-    return ((src_static_t *)src)->qn ? 0 : -1;
+    return e2u__deferred_timeout(&((src_static_t *)src)->dq);
 }
 
 static void st_free(e2u__source_t *src)
@@ -157,9 +101,7 @@ static void st_free(e2u__source_t *src)
         free(s->entries[i].rr);
     }
     free(s->entries);
-    free(s->q);
-    if (s->efd >= 0)
-        close(s->efd);
+    e2u__deferred_free(&s->dq);
     free(s);
 }
 
@@ -189,8 +131,8 @@ int e2u__static_new(e2u__source_t **out, const char *text, e2u_diag_t *diag)
     if (!s)
         return E2U_ENOMEM;
     s->base.ops = &ops;
-    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (s->efd < 0) {
+    s->dq.efd = -1;
+    if (e2u__deferred_init(&s->dq) < 0) {
         st_free(&s->base);
         return E2U_EIO;
     }

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemons  # noqa: E402
 
 E2U = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/tools/e2u"
+E2UCTL = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/tools/e2uctl/e2uctl"
 
 SOA = "@ 3600 IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300\n@ 3600 IN NS ns.test.\n"
 
@@ -119,6 +120,15 @@ class Lookup(unittest.TestCase):
             zones[f"{k}.rfc4769.example."] = zone(f"{k}.rfc4769.example.", f"3.2.1.0.5.5.5.5.1.2.1 {rec}\n")
         cls.knot = daemons.Knot(zones, signed={"sec.e164.example."})
         cls.server = cls.knot.server()
+        # the same zones in an e2u store, for --db
+        import tempfile
+        cls.db = tempfile.mkdtemp(prefix="e2u-db-")
+        for origin, text in zones.items():
+            path = os.path.join(cls.db, origin + "zone")
+            with open(path, "w") as f:
+                f.write(text)
+            subprocess.run([E2UCTL, "-d", cls.db + "/store", "--no-sync", "import", path],
+                           check=True, capture_output=True, timeout=60)
 
     @classmethod
     def tearDownClass(cls):
@@ -276,6 +286,27 @@ class Lookup(unittest.TestCase):
     def test_exit_status(self):
         self.assertEqual(self.lookup("+15550001")[0], 0)
         self.assertEqual(self.lookup("+15550001", "+19999999999")[0], 1)
+
+    # --- the local store ----------------------------------------------------------------
+
+    def test_db_answers_like_the_dns(self):
+        """e2u lookup --db resolves in-process from the store exactly as over DNS (issue 4)."""
+        nums = ["+1-215-555-0123", "+12025332600", "+432221234567890", "+441632960083",
+                "+15550001", "+15550002", "+15550003", "+15550004", "+15550005", "+15550006",
+                "+15550007", "+15550010", "+15550013", "+15550014", "+15550015", "+15559999",
+                "+19999999999"]
+        for extra in ([], ["--strict-order"], ["--service", "sip"]):
+            p1 = subprocess.run([E2U, "lookup", "--json", "--server", self.server, *extra, *nums],
+                                capture_output=True, text=True, timeout=120)
+            p2 = subprocess.run([E2U, "lookup", "--json", "--db", self.db + "/store", *extra,
+                                 *nums], capture_output=True, text=True, timeout=120)
+            self.assertEqual(p1.returncode, p2.returncode, p2.stderr)
+            a = [json.loads(x) for x in p1.stdout.splitlines()]
+            b = [json.loads(x) for x in p2.stdout.splitlines()]
+            self.assertEqual(len(a), len(nums))
+            for x, y in zip(a, b):
+                # a store keeps RRsets in canonical order, as Knot serves them: equal results
+                self.assertEqual(x, y)
 
     # --- failures -------------------------------------------------------------------------
 

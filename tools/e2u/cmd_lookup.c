@@ -343,10 +343,12 @@ int cmd_lookup(int argc, char **argv)
         }
         }
     }
-    if (db) {
-        cli_error("lookup", "--db: the local store is not available in this build yet");
+    if (db && (nservers || o.dnssec)) {
+        cli_error("lookup", "--db answers from the store: it does not go with --server or "
+                            "--dnssec");
         return EXIT_USAGE;
     }
+    o.db_path = db;
     o.servers = servers;
     o.nservers = nservers;
     o.suffixes = c.suffixes;
