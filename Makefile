@@ -4,7 +4,8 @@
 #   make test       every test: unit, fuzz-corpus replay, system tests; then all of them again
 #                   under ASan+UBSan (build-asan/)
 #   make demo       resolve the seed examples of every enumservice
-#   make bench      the benchmarks (ns per NAPTR-set evaluation, ...)
+#   make bench      the benchmarks (ns per NAPTR-set evaluation, lookups, store)
+#   make bench-server  e2ud beside Knot DNS and NSD on 1 M numbers (../shared/bench)
 #   make fuzz       libFuzzer runs of every target (clang; FUZZ_SECONDS each, default 120)
 #
 # Each target first installs missing Debian packages when run as root (scripts/deps.sh).
@@ -16,7 +17,7 @@ FUZZ_SECONDS ?= 120
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build test test-asan demo bench fuzz clean
+.PHONY: all deps build test test-asan demo bench bench-server fuzz clean
 
 all: build
 
@@ -46,6 +47,9 @@ demo: build
 
 bench: build
 	@bench/run.sh $(BUILD)
+
+bench-server: build
+	@bench/server.sh $(BUILD)
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) -Dfuzzing=true -Dtests=false

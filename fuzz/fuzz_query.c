@@ -1,0 +1,106 @@
+/*
+ * fuzz/fuzz_query.c — libFuzzer target for e2ud's query path: DNS message in, answer out.
+ *
+ * The first call builds a small store in a temporary directory (a zone with numbers, a block,
+ * a delegation, a CNAME, a wildcard, other types at a number) and a query context on it, as a
+ * UDP worker has. Each input is then answered as a UDP message (first octet even) or a TCP one
+ * (odd), with the rest of the input as the message. Checks: the answer fits the buffer and the
+ * transport (UDP: at most the advertised size, which is at least 512), starts with the query's
+ * ID, has QR set, and parses again with libknot; no answer at all only for messages that are
+ * shorter than a header, responses, or whose question does not parse.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libknot/libknot.h>
+
+#include "e2u/e2u.h"
+#include "e2u/store.h"
+#include "server.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
+    } while (0)
+
+static const char zone[] =
+    "$ORIGIN 1.e164.arpa.\n$TTL 3600\n"
+    "@ SOA ns1.example. hostmaster.example. 1 7200 3600 1209600 300\n"
+    "@ NS ns1.example.\n"
+    "@ TXT \"apex\"\n"
+    "3.2.1.0.5.5.5.5.1.2 NAPTR 10 100 \"u\" \"E2U+pstn:tel\" "
+    "\"!^.*$!tel:+12155550123;npdi;rn=+12155550199!\" .\n"
+    "3.2.1.0.5.5.5.5.1.2 NAPTR 20 100 \"u\" \"E2U+sip\" \"!^.*$!sip:a@example.com!\" .\n"
+    "4.2.1.0.5.5.5.5.1.2 NAPTR 10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:b@example.com!\" .\n"
+    "4.2.1.0.5.5.5.5.1.2 TXT \"other type\"\n"
+    "x.4.2.1.0.5.5.5.5.1.2 TXT \"below\"\n"
+    "5.2.1.0.5.5.5.5.1.2 CNAME 3.2.1.0.5.5.5.5.1.2\n"
+    "9.9.9 NS ns.9.9.9\nns.9.9.9 A 192.0.2.1\n"
+    "*.8.8.8 NAPTR 10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:w@example.com!\" .\n"
+    ";@e2u-block +1777555XXXX 3600 IN NAPTR 10 100 \"u\" \"E2U+pstn:tel\" \"!^.*$!tel:+17775550000;npdi!\" .\n";
+
+static e2ud_qctx_t qctx;
+static e2u_store_t *store;
+static uint8_t resp[65535];
+
+static void setup(void)
+{
+    char dir[] = "/tmp/e2u-fuzz-query.XXXXXX";
+    char path[256], db[256];
+    CHECK(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/zone", dir);
+    snprintf(db, sizeof(db), "%s/db", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fputs(zone, f);
+    fclose(f);
+    e2u_store_opts_t o = {.no_sync = true, .map_size = 64u << 20};
+    e2u_diag_t d;
+    CHECK(e2u_store_open(&store, db, &o, &d) == 0);
+    CHECK(e2u_store_import(store, path, NULL, NULL, &d) == 0);
+    static e2ud_stats_t stats;
+    CHECK(e2ud_qctx_init(&qctx, store, &stats, 1232) == 0);
+    e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!store)
+        setup();
+    if (size < 1)
+        return 0;
+    bool tcp = data[0] & 1;
+    const uint8_t *msg = data + 1;
+    size_t len = size - 1;
+    if (len > 65535)
+        return 0;
+    e2ud_qctx_renew(&qctx);
+    size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), tcp);
+    if (n == 0) {
+        /* silence only for these (server/query.c, step 1) */
+        if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(msg))
+            return 0;
+        knot_pkt_t *p = knot_pkt_new((uint8_t *)msg, (uint16_t)len, NULL);
+        CHECK(p);
+        CHECK(knot_wire_get_qdcount(msg) != 0);
+        CHECK(knot_pkt_parse_question(p) != KNOT_EOK);
+        knot_pkt_free(p);
+        return 0;
+    }
+    CHECK(n >= KNOT_WIRE_HEADER_SIZE && n <= sizeof(resp));
+    CHECK(memcmp(resp, msg, 2) == 0);
+    CHECK(knot_wire_get_qr(resp));
+    if (!tcp)
+        CHECK(n <= 1232);
+    knot_pkt_t *p = knot_pkt_new(resp, (uint16_t)n, NULL);
+    CHECK(p);
+    CHECK(knot_pkt_parse(p, 0) == KNOT_EOK);
+    knot_pkt_free(p);
+    return 0;
+}

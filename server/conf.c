@@ -1,0 +1,467 @@
+/*
+ * server/conf.c — e2ud's configuration file, in Knot DNS's syntax.
+ *
+ * Operators who run Knot know this format; libknot's yparser reads it (sections, "key: value",
+ * lists in brackets, "- id:" items). The flags of the command line are enough to serve; the file
+ * adds the rest. Recognised:
+ *
+ *     server:
+ *         listen: 127.0.0.1@53            # repeatable, or a [list]
+ *         udp-workers: 2                  # default: one per CPU
+ *         tcp-workers: 1
+ *         tcp-max-clients: 1000
+ *         tcp-idle-timeout: 10            # seconds
+ *         tcp-io-timeout: 2000            # milliseconds for a started message
+ *         udp-max-payload: 1232
+ *         stats-listen: 127.0.0.1@9100    # Prometheus endpoint
+ *     database:
+ *         storage: /var/lib/e2u           # the store (e2ud -d overrides)
+ *     log:
+ *       - target: stderr                  # or syslog
+ *         any: info                       # critical, error, warning, notice, info, debug
+ *     key:
+ *       - id: xfr-key                     # the key's DNS name
+ *         algorithm: hmac-sha256          # hmac-md5 ... hmac-sha512 (RFC 8945)
+ *         secret: base64==
+ *     remote:
+ *       - id: knot2
+ *         address: 192.0.2.2@53           # repeatable
+ *         key: xfr-key
+ *     acl:
+ *       - id: replicas
+ *         address: [192.0.2.0/24, 2001:db8::/32]   # none: any address
+ *         key: xfr-key                    # none: no key required
+ *         action: [transfer, notify, update, query]
+ *         deny: off
+ *     zone:
+ *       - domain: 1.e164.arpa
+ *         acl: [replicas]                 # rules in order; the first that matches decides
+ *         notify: [knot2]                 # secondaries told about each change
+ *         master: [primary]               # this zone is a secondary of these
+ *
+ * Identifiers must be defined before they are referred to, as in Knot. A zone whose ACL rules
+ * name the query action answers queries only to the addresses and keys they allow (a private
+ * zone, RFC 4769 §7); otherwise anyone may query it.
+ *
+ * Anything else is an error naming the file, the line and the item, so `e2ud --check` catches
+ * a misspelt key before a reload would silently ignore it.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <libknot/libknot.h>
+#include <libknot/yparser/yparser.h>
+#include <libdnssec/tsig.h>
+
+#include "server.h"
+
+void e2ud_conf_init(e2ud_conf_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->tcp_workers = 1;
+    c->tcp_max_clients = 1000;
+    c->tcp_idle_timeout_ms = 10000;
+    c->tcp_io_timeout_ms = 2000;
+    c->udp_max_payload = 1232;
+    c->log_target = E2UD_LOG_STDERR;
+    c->log_level = LOG_INFO;
+    c->xfr_max_bytes = 4ull << 30;
+    c->xfr_timeout_ms = 600000;
+}
+
+const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin)
+{
+    for (size_t i = 0; i < c->nzones; i++) {
+        if (knot_dname_is_equal(c->zones[i].origin, origin))
+            return &c->zones[i];
+    }
+    return NULL;
+}
+
+/* "ADDR[/PREFIX]" */
+static int net_parse(e2ud_net_t *n, const char *text)
+{
+    char host[64];
+    const char *slash = strchr(text, '/');
+    size_t hl = slash ? (size_t)(slash - text) : strlen(text);
+    if (hl == 0 || hl >= sizeof(host))
+        return -1;
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    memset(n, 0, sizeof(*n));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&n->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&n->ss;
+    unsigned max;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        max = 128;
+    } else {
+        return -1;
+    }
+    n->prefix = max;
+    if (slash) {
+        char *end;
+        unsigned long p = strtoul(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end || p > max)
+            return -1;
+        n->prefix = (unsigned)p;
+    }
+    return 0;
+}
+
+static int find_id(const char *id, const void *base, size_t n, size_t stride)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp((const char *)base + i * stride, id) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+void e2ud_conf_free(e2ud_conf_t *c)
+{
+    for (size_t i = 0; i < c->nremotes; i++)
+        free(c->remotes[i].addr);
+    c->nremotes = 0;
+    free(c->db);
+    free(c->path);
+    c->db = NULL;
+    c->path = NULL;
+}
+
+int e2ud_addr_parse(e2ud_addr_t *a, const char *text, uint16_t default_port)
+{
+    char host[64];
+    const char *at = strrchr(text, '@');
+    size_t hl = at ? (size_t)(at - text) : strlen(text);
+    unsigned long port = default_port;
+    memset(a, 0, sizeof(*a));
+    if (hl == 0 || hl >= sizeof(host))
+        return -1;
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    if (at) {
+        char *end;
+        port = strtoul(at + 1, &end, 10);
+        if (at[1] == '\0' || *end || port == 0 || port > 65535)
+            return -1;
+    }
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        a->len = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        a->len = sizeof(*v6);
+    } else {
+        return -1;
+    }
+    snprintf(a->text, sizeof(a->text), "%s@%lu", host, port);
+    return 0;
+}
+
+static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int log_level(const char *s)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } levels[] = {{"critical", LOG_CRIT}, {"error", LOG_ERR},   {"warning", LOG_WARNING},
+                  {"notice", LOG_NOTICE}, {"info", LOG_INFO},   {"debug", LOG_DEBUG}};
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        if (strcmp(s, levels[i].name) == 0)
+            return levels[i].level;
+    }
+    return -1;
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        int _o = snprintf(err, errlen, "%s:%zu: ", path, p.line_count);                            \
+        if (_o > 0 && (size_t)_o < errlen)                                                         \
+            snprintf(err + _o, errlen - (size_t)_o, __VA_ARGS__);                                  \
+        goto fail;                                                                                 \
+    } while (0)
+
+int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
+{
+    yp_parser_t p;
+    char section[YP_MAX_TXT_KEY_LEN + 1] = "";
+    bool listen_seen = false;
+    int rc;
+    yp_init(&p);
+    if ((rc = yp_set_input_file(&p, path)) != KNOT_EOK) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, knot_strerror(rc));
+        yp_deinit(&p);
+        return -1;
+    }
+    while ((rc = yp_parse(&p)) == KNOT_EOK) {
+        unsigned long v;
+        if (p.event == YP_EKEY0) {
+            snprintf(section, sizeof(section), "%s", p.key);
+            if (strcmp(section, "server") && strcmp(section, "database") && strcmp(section, "log") &&
+                strcmp(section, "key") && strcmp(section, "remote") && strcmp(section, "acl") &&
+                strcmp(section, "zone"))
+                FAIL("unknown section '%s' (server, database, log, key, remote, acl, zone)",
+                     section);
+            continue;
+        }
+        if (p.event == YP_EID) {
+            const char *d = p.data;
+            if (strcmp(section, "key") == 0 && strcmp(p.key, "id") == 0) {
+                if (c->nkeys == E2UD_KEYS_MAX)
+                    FAIL("more than %d keys", E2UD_KEYS_MAX);
+                if (find_id(d, c->keys, c->nkeys, sizeof(e2ud_key_t)) >= 0)
+                    FAIL("key '%s' defined twice", d);
+                memset(&c->keys[c->nkeys], 0, sizeof(e2ud_key_t));
+                snprintf(c->keys[c->nkeys++].id, E2UD_ID_MAX, "%s", d);
+                continue;
+            }
+            if (strcmp(section, "remote") == 0 && strcmp(p.key, "id") == 0) {
+                if (c->nremotes == E2UD_REMOTES_MAX)
+                    FAIL("more than %d remotes", E2UD_REMOTES_MAX);
+                if (find_id(d, c->remotes, c->nremotes, sizeof(e2ud_remote_t)) >= 0)
+                    FAIL("remote '%s' defined twice", d);
+                memset(&c->remotes[c->nremotes], 0, sizeof(e2ud_remote_t));
+                snprintf(c->remotes[c->nremotes].id, E2UD_ID_MAX, "%s", d);
+                c->remotes[c->nremotes++].key = -1;
+                continue;
+            }
+            if (strcmp(section, "acl") == 0 && strcmp(p.key, "id") == 0) {
+                if (c->nacls == E2UD_ACLS_MAX)
+                    FAIL("more than %d acl rules", E2UD_ACLS_MAX);
+                if (find_id(d, c->acls, c->nacls, sizeof(e2ud_acl_t)) >= 0)
+                    FAIL("acl '%s' defined twice", d);
+                memset(&c->acls[c->nacls], 0, sizeof(e2ud_acl_t));
+                snprintf(c->acls[c->nacls++].id, E2UD_ID_MAX, "%s", d);
+                continue;
+            }
+            if (strcmp(section, "zone") == 0 && strcmp(p.key, "domain") == 0) {
+                if (c->nzones == E2UD_ZONES_CONF_MAX)
+                    FAIL("more than %d zones", E2UD_ZONES_CONF_MAX);
+                e2ud_zone_conf_t *z = &c->zones[c->nzones];
+                memset(z, 0, sizeof(*z));
+                if (!knot_dname_from_str(z->origin, d, sizeof(z->origin)))
+                    FAIL("zone domain '%s' is not a valid name", d);
+                knot_dname_to_lower(z->origin);
+                if (e2ud_conf_zone(c, z->origin))
+                    FAIL("zone '%s' given twice", d);
+                snprintf(z->name, sizeof(z->name), "%s", d);
+                c->nzones++;
+                continue;
+            }
+            if (strcmp(section, "log") != 0 || strcmp(p.key, "target") != 0)
+                FAIL("unexpected list item '%s' in section '%s'", p.key, section);
+            if (strcmp(p.data, "stderr") == 0)
+                c->log_target = E2UD_LOG_STDERR;
+            else if (strcmp(p.data, "syslog") == 0)
+                c->log_target = E2UD_LOG_SYSLOG;
+            else
+                FAIL("log target '%s': expected stderr or syslog", p.data);
+            continue;
+        }
+        if (p.event != YP_EKEY1)
+            continue;
+        const char *k = p.key, *d = p.data;
+        if (strcmp(section, "server") == 0) {
+            if (strcmp(k, "listen") == 0) {
+                if (!listen_seen) {
+                    c->nlisten = 0; /* the file's list replaces the defaults */
+                    listen_seen = true;
+                }
+                if (c->nlisten == E2UD_LISTEN_MAX)
+                    FAIL("more than %d listen addresses", E2UD_LISTEN_MAX);
+                if (e2ud_addr_parse(&c->listen[c->nlisten], d, 53) < 0)
+                    FAIL("listen '%s': expected ADDRESS[@PORT] with an IPv4 or IPv6 address", d);
+                c->nlisten++;
+            } else if (strcmp(k, "udp-workers") == 0) {
+                if (num(d, 1, E2UD_WORKERS_MAX, &v) < 0)
+                    FAIL("udp-workers '%s': expected 1 to %d", d, E2UD_WORKERS_MAX);
+                c->udp_workers = (unsigned)v;
+            } else if (strcmp(k, "tcp-workers") == 0) {
+                if (num(d, 1, E2UD_WORKERS_MAX, &v) < 0)
+                    FAIL("tcp-workers '%s': expected 1 to %d", d, E2UD_WORKERS_MAX);
+                c->tcp_workers = (unsigned)v;
+            } else if (strcmp(k, "tcp-max-clients") == 0) {
+                if (num(d, 1, 1000000, &v) < 0)
+                    FAIL("tcp-max-clients '%s': expected 1 to 1000000", d);
+                c->tcp_max_clients = (unsigned)v;
+            } else if (strcmp(k, "tcp-idle-timeout") == 0) {
+                if (num(d, 1, 86400, &v) < 0)
+                    FAIL("tcp-idle-timeout '%s': expected seconds, 1 to 86400", d);
+                c->tcp_idle_timeout_ms = (unsigned)v * 1000u;
+            } else if (strcmp(k, "tcp-io-timeout") == 0) {
+                if (num(d, 1, 600000, &v) < 0)
+                    FAIL("tcp-io-timeout '%s': expected milliseconds, 1 to 600000", d);
+                c->tcp_io_timeout_ms = (unsigned)v;
+            } else if (strcmp(k, "udp-max-payload") == 0) {
+                if (num(d, 512, 65535, &v) < 0)
+                    FAIL("udp-max-payload '%s': expected 512 to 65535", d);
+                c->udp_max_payload = (uint16_t)v;
+            } else if (strcmp(k, "xfr-max-size") == 0) {
+                if (num(d, 1024, 1ul << 40, &v) < 0)
+                    FAIL("xfr-max-size '%s': expected octets, 1024 to 2^40", d);
+                c->xfr_max_bytes = v;
+            } else if (strcmp(k, "xfr-timeout") == 0) {
+                if (num(d, 1, 86400, &v) < 0)
+                    FAIL("xfr-timeout '%s': expected seconds, 1 to 86400", d);
+                c->xfr_timeout_ms = (unsigned)v * 1000u;
+            } else if (strcmp(k, "stats-listen") == 0) {
+                if (e2ud_addr_parse(&c->stats_listen, d, 9100) < 0)
+                    FAIL("stats-listen '%s': expected ADDRESS[@PORT]", d);
+            } else {
+                FAIL("unknown item '%s' in section 'server'", k);
+            }
+        } else if (strcmp(section, "key") == 0) {
+            if (c->nkeys == 0)
+                FAIL("'%s' before the key's id", k);
+            e2ud_key_t *key = &c->keys[c->nkeys - 1];
+            if (strcmp(k, "algorithm") == 0) {
+                if (dnssec_tsig_algorithm_from_name(d) == DNSSEC_TSIG_UNKNOWN)
+                    FAIL("key algorithm '%s': expected hmac-md5, hmac-sha1, hmac-sha224, "
+                         "hmac-sha256, hmac-sha384 or hmac-sha512", d);
+                snprintf(key->algorithm, sizeof(key->algorithm), "%s", d);
+            } else if (strcmp(k, "secret") == 0) {
+                if (strlen(d) >= sizeof(key->secret))
+                    FAIL("key secret too long");
+                snprintf(key->secret, sizeof(key->secret), "%s", d);
+                knot_tsig_key_t t;
+                if (knot_tsig_key_init(&t, key->algorithm[0] ? key->algorithm : "hmac-sha256",
+                                       key->id, d) != KNOT_EOK)
+                    FAIL("key '%s': the secret is not valid base64", key->id);
+                knot_tsig_key_deinit(&t);
+            } else {
+                FAIL("unknown item '%s' in section 'key' (id, algorithm, secret)", k);
+            }
+        } else if (strcmp(section, "remote") == 0) {
+            if (c->nremotes == 0)
+                FAIL("'%s' before the remote's id", k);
+            e2ud_remote_t *r = &c->remotes[c->nremotes - 1];
+            if (strcmp(k, "address") == 0) {
+                if (r->naddr == E2UD_LIST_MAX)
+                    FAIL("more than %d addresses for remote '%s'", E2UD_LIST_MAX, r->id);
+                e2ud_addr_t *na = realloc(r->addr, (r->naddr + 1) * sizeof(*na));
+                if (!na)
+                    FAIL("out of memory");
+                r->addr = na;
+                if (e2ud_addr_parse(&r->addr[r->naddr], d, 53) < 0)
+                    FAIL("remote address '%s': expected ADDRESS[@PORT]", d);
+                r->naddr++;
+            } else if (strcmp(k, "key") == 0) {
+                r->key = find_id(d, c->keys, c->nkeys, sizeof(e2ud_key_t));
+                if (r->key < 0)
+                    FAIL("remote '%s': no key '%s' defined before", r->id, d);
+            } else {
+                FAIL("unknown item '%s' in section 'remote' (id, address, key)", k);
+            }
+        } else if (strcmp(section, "acl") == 0) {
+            if (c->nacls == 0)
+                FAIL("'%s' before the acl's id", k);
+            e2ud_acl_t *a = &c->acls[c->nacls - 1];
+            if (strcmp(k, "address") == 0) {
+                if (a->nnets == E2UD_LIST_MAX)
+                    FAIL("more than %d addresses in acl '%s'", E2UD_LIST_MAX, a->id);
+                if (net_parse(&a->nets[a->nnets], d) < 0)
+                    FAIL("acl address '%s': expected ADDRESS[/PREFIX]", d);
+                a->nnets++;
+            } else if (strcmp(k, "key") == 0) {
+                if (a->nkeys == E2UD_LIST_MAX)
+                    FAIL("more than %d keys in acl '%s'", E2UD_LIST_MAX, a->id);
+                int ki = find_id(d, c->keys, c->nkeys, sizeof(e2ud_key_t));
+                if (ki < 0)
+                    FAIL("acl '%s': no key '%s' defined before", a->id, d);
+                a->keys[a->nkeys++] = ki;
+            } else if (strcmp(k, "action") == 0) {
+                if (strcmp(d, "query") == 0)
+                    a->actions |= E2UD_ACT_QUERY;
+                else if (strcmp(d, "transfer") == 0)
+                    a->actions |= E2UD_ACT_TRANSFER;
+                else if (strcmp(d, "notify") == 0)
+                    a->actions |= E2UD_ACT_NOTIFY;
+                else if (strcmp(d, "update") == 0)
+                    a->actions |= E2UD_ACT_UPDATE;
+                else
+                    FAIL("acl action '%s': expected query, transfer, notify or update", d);
+            } else if (strcmp(k, "deny") == 0) {
+                if (strcmp(d, "on") == 0 || strcmp(d, "true") == 0)
+                    a->deny = true;
+                else if (strcmp(d, "off") == 0 || strcmp(d, "false") == 0)
+                    a->deny = false;
+                else
+                    FAIL("acl deny '%s': expected on or off", d);
+            } else {
+                FAIL("unknown item '%s' in section 'acl' (id, address, key, action, deny)", k);
+            }
+        } else if (strcmp(section, "zone") == 0) {
+            if (c->nzones == 0)
+                FAIL("'%s' before the zone's domain", k);
+            e2ud_zone_conf_t *z = &c->zones[c->nzones - 1];
+            int *list;
+            size_t *n;
+            int idx;
+            if (strcmp(k, "acl") == 0) {
+                list = z->acl;
+                n = &z->nacl;
+                idx = find_id(d, c->acls, c->nacls, sizeof(e2ud_acl_t));
+            } else if (strcmp(k, "notify") == 0) {
+                list = z->notify;
+                n = &z->nnotify;
+                idx = find_id(d, c->remotes, c->nremotes, sizeof(e2ud_remote_t));
+            } else if (strcmp(k, "master") == 0) {
+                list = z->master;
+                n = &z->nmaster;
+                idx = find_id(d, c->remotes, c->nremotes, sizeof(e2ud_remote_t));
+            } else {
+                FAIL("unknown item '%s' in section 'zone' (domain, acl, notify, master)", k);
+            }
+            if (idx < 0)
+                FAIL("zone '%s': no %s '%s' defined before", z->name,
+                     strcmp(k, "acl") == 0 ? "acl" : "remote", d);
+            if (*n == E2UD_LIST_MAX)
+                FAIL("zone '%s': more than %d entries in '%s'", z->name, E2UD_LIST_MAX, k);
+            list[(*n)++] = idx;
+        } else if (strcmp(section, "database") == 0) {
+            if (strcmp(k, "storage") != 0)
+                FAIL("unknown item '%s' in section 'database'", k);
+            free(c->db);
+            c->db = strdup(d);
+        } else if (strcmp(section, "log") == 0) {
+            if (strcmp(k, "any") != 0)
+                FAIL("unknown item '%s' in section 'log' (target, any)", k);
+            int l = log_level(d);
+            if (l < 0)
+                FAIL("log level '%s': expected critical, error, warning, notice, info or debug",
+                     d);
+            c->log_level = l;
+        } else {
+            FAIL("item '%s' outside of a section", k);
+        }
+    }
+    if (rc != KNOT_EOF)
+        FAIL("syntax error (%s)", knot_strerror(rc));
+    yp_deinit(&p);
+    free(c->path);
+    c->path = strdup(path);
+    return 0;
+fail:
+    yp_deinit(&p);
+    return -1;
+}

@@ -1,0 +1,200 @@
+/*
+ * server/server.h — what the parts of e2ud share.
+ *
+ * e2ud is: a configuration (conf.c), a log (log.c), per-thread statistics with a Prometheus
+ * endpoint (stats.c), the query path that turns one DNS message into its answer from the store
+ * (query.c), and the transports that carry messages: UDP workers with batched receive and send
+ * (udp.c) and TCP connections with pipelining (tcp.c). main.c wires them together and handles
+ * signals.
+ */
+#ifndef E2UD_SERVER_H
+#define E2UD_SERVER_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "e2u/store.h"
+
+#define E2UD_LISTEN_MAX 16
+#define E2UD_WORKERS_MAX 64
+
+/* --- configuration ----------------------------------------------------------------------- */
+
+typedef enum e2ud_log_target { E2UD_LOG_STDERR, E2UD_LOG_SYSLOG } e2ud_log_target_t;
+
+typedef struct e2ud_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char text[80]; /* normalised "ADDR@PORT" */
+} e2ud_addr_t;
+
+#define E2UD_KEYS_MAX 32
+#define E2UD_REMOTES_MAX 32
+#define E2UD_ACLS_MAX 64
+#define E2UD_ZONES_CONF_MAX 64
+#define E2UD_LIST_MAX 8       /* addresses of a remote, networks and keys of an acl, ... */
+#define E2UD_ID_MAX 64
+
+/* Actions an ACL rule grants (or denies). */
+enum {
+    E2UD_ACT_QUERY = 1,
+    E2UD_ACT_TRANSFER = 2,
+    E2UD_ACT_NOTIFY = 4,
+    E2UD_ACT_UPDATE = 8,
+};
+
+/* A TSIG key (RFC 8945): the id names it in the file; the key's DNS name is its id. */
+typedef struct e2ud_key {
+    char id[E2UD_ID_MAX];
+    char algorithm[32];   /* hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384,
+                           * hmac-sha512 */
+    char secret[256];     /* base64, as written */
+} e2ud_key_t;
+
+/* Another server: a primary to transfer from, a secondary to NOTIFY. */
+typedef struct e2ud_remote {
+    char id[E2UD_ID_MAX];
+    struct e2ud_addr *addr;   /* naddr addresses (owned) */
+    size_t naddr;
+    int key;                  /* index into keys, -1 = none */
+} e2ud_remote_t;
+
+typedef struct e2ud_net {
+    struct sockaddr_storage ss; /* the network's address */
+    unsigned prefix;            /* prefix length in bits */
+} e2ud_net_t;
+
+typedef struct e2ud_acl {
+    char id[E2UD_ID_MAX];
+    e2ud_net_t nets[E2UD_LIST_MAX];  /* none = any address */
+    size_t nnets;
+    int keys[E2UD_LIST_MAX];         /* none = no key needed */
+    size_t nkeys;
+    unsigned actions;                /* E2UD_ACT_* */
+    bool deny;
+} e2ud_acl_t;
+
+typedef struct e2ud_zone_conf {
+    uint8_t origin[256];             /* wire, lower case */
+    char name[256];                  /* as written */
+    int acl[E2UD_LIST_MAX];          /* indexes into acls, in order */
+    size_t nacl;
+    int notify[E2UD_LIST_MAX];       /* remotes to NOTIFY after a change */
+    size_t nnotify;
+    int master[E2UD_LIST_MAX];       /* remotes this zone is transferred from (secondary) */
+    size_t nmaster;
+} e2ud_zone_conf_t;
+
+typedef struct e2ud_conf {
+    char *db;                         /* store directory */
+    e2ud_addr_t listen[E2UD_LISTEN_MAX];
+    size_t nlisten;
+    unsigned udp_workers;             /* 0 = one per CPU */
+    unsigned tcp_workers;             /* default 1 */
+    unsigned tcp_max_clients;         /* default 1000 */
+    unsigned tcp_idle_timeout_ms;     /* default 10000 */
+    unsigned tcp_io_timeout_ms;       /* a started message must arrive within; default 2000 */
+    uint16_t udp_max_payload;         /* default 1232 */
+    e2ud_addr_t stats_listen;         /* Prometheus endpoint; len 0 = none */
+    e2ud_log_target_t log_target;
+    int log_level;                    /* syslog levels: LOG_ERR .. LOG_DEBUG */
+    char *path;                       /* the file it came from, or NULL */
+    e2ud_key_t keys[E2UD_KEYS_MAX];
+    size_t nkeys;
+    e2ud_remote_t remotes[E2UD_REMOTES_MAX];
+    size_t nremotes;
+    e2ud_acl_t acls[E2UD_ACLS_MAX];
+    size_t nacls;
+    e2ud_zone_conf_t zones[E2UD_ZONES_CONF_MAX];
+    size_t nzones;
+    uint64_t xfr_max_bytes;           /* an incoming transfer larger than this is refused */
+    unsigned xfr_timeout_ms;          /* ... or slower than this */
+} e2ud_conf_t;
+
+/* The zone configuration for an origin (wire), or NULL. */
+const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin);
+
+void e2ud_conf_init(e2ud_conf_t *c);
+void e2ud_conf_free(e2ud_conf_t *c);
+/* Parse "ADDR[@PORT]" (IPv4 or IPv6 literal; default port 53). Returns 0 or -1. */
+int e2ud_addr_parse(e2ud_addr_t *a, const char *text, uint16_t default_port);
+/* Read a configuration file over c (values given there replace c's). On error, returns -1 and
+ * writes "FILE:LINE: reason" into err. */
+int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen);
+
+/* --- log ------------------------------------------------------------------------------------ */
+
+void e2ud_log_open(e2ud_log_target_t target, int level);
+void e2ud_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- statistics ----------------------------------------------------------------------------- */
+
+#define E2UD_RCODES 24        /* 0..15 plus BADVERS (16) and a few spare */
+#define E2UD_QTYPES 8         /* NAPTR, SOA, NS, A, AAAA, ANY, other, (spare) */
+#define E2UD_LAT_BUCKETS 12   /* query latency histogram */
+#define E2UD_ZONES_MAX 64     /* per-zone counters for the first zones */
+
+typedef struct e2ud_stats {
+    _Atomic uint64_t rcode[E2UD_RCODES];
+    _Atomic uint64_t qtype[E2UD_QTYPES];
+    _Atomic uint64_t udp, tcp, dropped, truncated;
+    _Atomic uint64_t lat[E2UD_LAT_BUCKETS]; /* counts per bucket (not cumulative) */
+    _Atomic uint64_t lat_sum_ns;
+    _Atomic uint64_t zone_queries[E2UD_ZONES_MAX];
+    _Atomic uint64_t tcp_accepted, tcp_refused, tcp_timeouts;
+} e2ud_stats_t;
+
+/* The per-zone slot of a zone (by origin), shared by all threads; -1 when all are taken. */
+int e2ud_stats_zone_slot(const uint8_t *origin, size_t len);
+/* Account one answered query. */
+void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, int zone_slot);
+/* Start the HTTP endpoint on addr serving /metrics from the threads' stats. */
+int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size_t n);
+void e2ud_stats_stop(void);
+
+/* --- the query path ------------------------------------------------------------------------- */
+
+/* One thread's view of the data: its store reader and scratch space. */
+typedef struct e2ud_qctx {
+    e2u_store_rd_t *rd;
+    uint8_t *buf;                     /* E2U_STORE_BUF_MIN octets for expanded RRsets */
+    e2ud_stats_t *stats;
+    uint16_t udp_max_payload;
+} e2ud_qctx_t;
+
+int e2ud_qctx_init(e2ud_qctx_t *q, e2u_store_t *st, e2ud_stats_t *stats, uint16_t udp_max);
+void e2ud_qctx_free(e2ud_qctx_t *q);
+/* Bring the reader to the latest commit (once per batch of queries). */
+void e2ud_qctx_renew(e2ud_qctx_t *q);
+
+/*
+ * Answer one DNS message of qlen octets into resp[cap] (cap: 65535 for TCP, the UDP buffer
+ * otherwise); tcp says which transport it came by (for TC and the payload size). Returns the
+ * response length, or 0 when nothing must be sent (a response, or a message too short to
+ * answer).
+ */
+size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
+                   bool tcp);
+
+/* --- transports ----------------------------------------------------------------------------- */
+
+typedef struct e2ud_server {
+    e2ud_conf_t *conf;
+    e2u_store_t *store;
+    atomic_bool stop;                 /* SIGTERM: drain and leave */
+    size_t nworkers;
+    e2ud_stats_t **stats;             /* one per thread (UDP workers, then TCP workers) */
+    size_t nstats;
+} e2ud_server_t;
+
+/* Open the UDP sockets of every listen address (SO_REUSEPORT, one per worker). */
+int e2ud_udp_start(e2ud_server_t *srv, unsigned nworkers, e2ud_stats_t **stats);
+void e2ud_udp_join(void);
+int e2ud_tcp_start(e2ud_server_t *srv, unsigned nworkers, e2ud_stats_t **stats);
+void e2ud_tcp_join(void);
+
+#endif

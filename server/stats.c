@@ -1,0 +1,257 @@
+/*
+ * server/stats.c — counters and the Prometheus endpoint.
+ *
+ * Each thread owns an e2ud_stats_t and bumps it with relaxed atomic adds: no sharing of cache
+ * lines between workers on the query path. The HTTP thread sums them when scraped. Per-zone
+ * counters use a slot per zone origin, assigned on first sight from a small table guarded by a
+ * mutex (taken once per new zone, never on the steady path: the slot lookup compares the origin
+ * against the cached one first).
+ *
+ * The endpoint speaks just enough HTTP/1.0 for Prometheus and curl: GET /metrics (and /) returns
+ * the text exposition format (version 0.0.4); anything else is 404. One request per
+ * connection, a 2 s read deadline, requests over 4 KiB refused.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "e2u/dname.h"
+#include "server.h"
+
+static const uint64_t lat_bounds_ns[E2UD_LAT_BUCKETS - 1] = {
+    1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000, 10000000,
+};
+
+static const char *const rcode_names[E2UD_RCODES] = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+    "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
+};
+static const char *const qtype_names[E2UD_QTYPES] = {"NAPTR", "SOA", "NS",  "A",
+                                                     "AAAA",  "ANY", "other", "spare"};
+
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t zone_origin[E2UD_ZONES_MAX][E2U_DNAME_MAX];
+static size_t zone_len[E2UD_ZONES_MAX];
+static _Atomic size_t nzones;
+
+int e2ud_stats_zone_slot(const uint8_t *origin, size_t len)
+{
+    size_t n = atomic_load_explicit(&nzones, memory_order_acquire);
+    for (size_t i = 0; i < n; i++) {
+        if (zone_len[i] == len && memcmp(zone_origin[i], origin, len) == 0)
+            return (int)i;
+    }
+    pthread_mutex_lock(&zone_lock);
+    n = atomic_load_explicit(&nzones, memory_order_relaxed);
+    int slot = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (zone_len[i] == len && memcmp(zone_origin[i], origin, len) == 0)
+            slot = (int)i;
+    }
+    if (slot < 0 && n < E2UD_ZONES_MAX && len <= E2U_DNAME_MAX) {
+        memcpy(zone_origin[n], origin, len);
+        zone_len[n] = len;
+        atomic_store_explicit(&nzones, n + 1, memory_order_release);
+        slot = (int)n;
+    }
+    pthread_mutex_unlock(&zone_lock);
+    return slot;
+}
+
+void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, int zone_slot)
+{
+    if (!s)
+        return;
+    int rc = rcode >= 0 && rcode < E2UD_RCODES ? rcode : 2;
+    atomic_fetch_add_explicit(&s->rcode[rc], 1, memory_order_relaxed);
+    unsigned qs;
+    switch (qtype) {
+    case 35: qs = 0; break;
+    case 6: qs = 1; break;
+    case 2: qs = 2; break;
+    case 1: qs = 3; break;
+    case 28: qs = 4; break;
+    case 255: qs = 5; break;
+    default: qs = 6; break;
+    }
+    atomic_fetch_add_explicit(&s->qtype[qs], 1, memory_order_relaxed);
+    unsigned b = 0;
+    while (b < E2UD_LAT_BUCKETS - 1 && ns > lat_bounds_ns[b])
+        b++;
+    atomic_fetch_add_explicit(&s->lat[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->lat_sum_ns, ns, memory_order_relaxed);
+    if (zone_slot >= 0 && zone_slot < E2UD_ZONES_MAX)
+        atomic_fetch_add_explicit(&s->zone_queries[zone_slot], 1, memory_order_relaxed);
+}
+
+/* --- the endpoint ---------------------------------------------------------------------------- */
+
+static e2ud_stats_t *const *all;
+static size_t nall;
+static int lfd = -1;
+static pthread_t thread;
+static atomic_bool stopping;
+
+#define SUM(field)                                                                                 \
+    ({                                                                                             \
+        uint64_t _t = 0;                                                                           \
+        for (size_t _i = 0; _i < nall; _i++)                                                       \
+            _t += atomic_load_explicit(&all[_i]->field, memory_order_relaxed);                     \
+        _t;                                                                                        \
+    })
+
+static size_t render(char *buf, size_t cap)
+{
+    size_t o = 0;
+#define OUT(...)                                                                                   \
+    do {                                                                                           \
+        int _n = snprintf(buf + o, o < cap ? cap - o : 0, __VA_ARGS__);                            \
+        if (_n > 0)                                                                                \
+            o += (size_t)_n;                                                                       \
+    } while (0)
+    OUT("# HELP e2ud_queries_total DNS queries answered, by response code.\n"
+        "# TYPE e2ud_queries_total counter\n");
+    for (int r = 0; r < E2UD_RCODES; r++) {
+        uint64_t v = SUM(rcode[r]);
+        if (v || r <= 5)
+            OUT("e2ud_queries_total{rcode=\"%s\"} %llu\n", rcode_names[r], (unsigned long long)v);
+    }
+    OUT("# HELP e2ud_queries_by_type_total DNS queries, by question type.\n"
+        "# TYPE e2ud_queries_by_type_total counter\n");
+    for (int t = 0; t < E2UD_QTYPES - 1; t++)
+        OUT("e2ud_queries_by_type_total{qtype=\"%s\"} %llu\n", qtype_names[t],
+            (unsigned long long)SUM(qtype[t]));
+    OUT("# HELP e2ud_transport_queries_total Queries by transport.\n"
+        "# TYPE e2ud_transport_queries_total counter\n"
+        "e2ud_transport_queries_total{transport=\"udp\"} %llu\n"
+        "e2ud_transport_queries_total{transport=\"tcp\"} %llu\n",
+        (unsigned long long)SUM(udp), (unsigned long long)SUM(tcp));
+    OUT("# HELP e2ud_dropped_total Messages dropped without an answer.\n"
+        "# TYPE e2ud_dropped_total counter\ne2ud_dropped_total %llu\n",
+        (unsigned long long)SUM(dropped));
+    OUT("# HELP e2ud_truncated_total Answers sent with TC set.\n"
+        "# TYPE e2ud_truncated_total counter\ne2ud_truncated_total %llu\n",
+        (unsigned long long)SUM(truncated));
+    OUT("# HELP e2ud_tcp_connections_total TCP connections, by outcome.\n"
+        "# TYPE e2ud_tcp_connections_total counter\n"
+        "e2ud_tcp_connections_total{outcome=\"accepted\"} %llu\n"
+        "e2ud_tcp_connections_total{outcome=\"refused\"} %llu\n"
+        "e2ud_tcp_connections_total{outcome=\"timeout\"} %llu\n",
+        (unsigned long long)SUM(tcp_accepted), (unsigned long long)SUM(tcp_refused),
+        (unsigned long long)SUM(tcp_timeouts));
+    OUT("# HELP e2ud_query_duration_seconds Time from parsing a query to its answer.\n"
+        "# TYPE e2ud_query_duration_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int b = 0; b < E2UD_LAT_BUCKETS; b++) {
+        cum += SUM(lat[b]);
+        if (b < E2UD_LAT_BUCKETS - 1)
+            OUT("e2ud_query_duration_seconds_bucket{le=\"%g\"} %llu\n", lat_bounds_ns[b] / 1e9,
+                (unsigned long long)cum);
+        else
+            OUT("e2ud_query_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    }
+    OUT("e2ud_query_duration_seconds_sum %.9f\ne2ud_query_duration_seconds_count %llu\n",
+        SUM(lat_sum_ns) / 1e9, (unsigned long long)cum);
+    OUT("# HELP e2ud_zone_queries_total Queries answered from each zone.\n"
+        "# TYPE e2ud_zone_queries_total counter\n");
+    size_t nz = atomic_load_explicit(&nzones, memory_order_acquire);
+    for (size_t z = 0; z < nz; z++) {
+        char name[E2U_DNAME_TEXT_MAX];
+        if (e2u_dname_to_text(name, sizeof(name), NULL, zone_origin[z], zone_len[z]) < 0)
+            continue;
+        OUT("e2ud_zone_queries_total{zone=\"%s\"} %llu\n", name,
+            (unsigned long long)SUM(zone_queries[z]));
+    }
+#undef OUT
+    return o < cap ? o : cap;
+}
+
+static void serve(int fd)
+{
+    char req[4096];
+    size_t n = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4) && !memmem(req, n, "\n\n", 2)) {
+        if (poll(&p, 1, 2000) <= 0)
+            return;
+        ssize_t r = read(fd, req + n, sizeof(req) - 1 - n);
+        if (r <= 0)
+            return;
+        n += (size_t)r;
+    }
+    req[n] = '\0';
+    static char body[65536];
+    char head[256];
+    const char *status = "200 OK";
+    size_t blen;
+    if (strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET / ", 6) == 0) {
+        blen = render(body, sizeof(body));
+    } else {
+        status = "404 Not Found";
+        blen = (size_t)snprintf(body, sizeof(body), "not found: try /metrics\n");
+    }
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      status, blen);
+    if (write(fd, head, (size_t)hl) < 0 || write(fd, body, blen) < 0)
+        return;
+}
+
+static void *http_main(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stopping)) {
+        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        int c = accept(lfd, NULL, NULL);
+        if (c < 0)
+            continue;
+        serve(c);
+        close(c);
+    }
+    return NULL;
+}
+
+int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size_t n)
+{
+    all = threads;
+    nall = n;
+    lfd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(lfd, (const struct sockaddr *)&addr->ss, addr->len) < 0 || listen(lfd, 16) < 0) {
+        e2ud_log(LOG_ERR, "statistics: cannot listen on %s: %s", addr->text, strerror(errno));
+        if (lfd >= 0)
+            close(lfd);
+        lfd = -1;
+        return -1;
+    }
+    atomic_store(&stopping, false);
+    if (pthread_create(&thread, NULL, http_main, NULL) != 0) {
+        close(lfd);
+        lfd = -1;
+        return -1;
+    }
+    e2ud_log(LOG_INFO, "statistics on http://%s/metrics", addr->text);
+    return 0;
+}
+
+void e2ud_stats_stop(void)
+{
+    if (lfd < 0)
+        return;
+    atomic_store(&stopping, true);
+    pthread_join(thread, NULL);
+    close(lfd);
+    lfd = -1;
+}

@@ -1,0 +1,335 @@
+/*
+ * server/tcp.c — DNS over TCP (RFC 7766): pipelined queries, idle and I/O timeouts, a bound
+ * on clients.
+ *
+ * Each TCP worker runs an epoll loop over the listen sockets (shared, EPOLLEXCLUSIVE so one
+ * worker wakes per connection) and its own connections. A connection reads as much as is
+ * there, answers every complete message in order (RFC 7766 §6.2.1.1: a client may send the next
+ * query before the previous answer), queues the answers and writes what the socket takes; the
+ * rest waits for EPOLLOUT. Reading pauses while more than OUT_MAX octets of answers wait, so a
+ * client that never reads cannot make us buffer without bound.
+ *
+ * Bounds against slow or hostile clients (DESIGN.md; issue "Bad input"):
+ *   - tcp-max-clients connections in all; one more is accepted and closed at once;
+ *   - tcp-idle-timeout: a connection with no complete message for that long is closed;
+ *   - tcp-io-timeout: a message whose first octet arrived that long ago and is still
+ *     incomplete is closed (slowloris);
+ *   - a message shorter than a DNS header closes the connection; garbage of any length costs
+ *     at most one 65535-octet buffer per connection and a FORMERR per framed message.
+ * The deadlines are checked when epoll_wait times out (every 250 ms at most), so a stalled
+ * client never delays the others.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define IN_MAX (2 + 65535)
+#define OUT_MAX (256 * 1024)
+#define EVENTS 64
+
+typedef struct conn {
+    int fd;
+    uint8_t *in;        /* IN_MAX */
+    size_t in_len;
+    uint8_t *out;       /* grows up to OUT_MAX + one answer */
+    size_t out_len, out_cap, out_off;
+    uint64_t last_msg_ms; /* when the last complete message (or the accept) happened */
+    uint64_t partial_ms;  /* when the first octet of the incomplete message arrived, or 0 */
+    struct conn *next, *prev;
+} conn_t;
+
+typedef struct tworker {
+    pthread_t thread;
+    e2ud_server_t *srv;
+    e2ud_stats_t *stats;
+    int epfd;
+    conn_t head; /* circular list of connections */
+    unsigned id;
+} tworker_t;
+
+static tworker_t *tws;
+static unsigned ntws;
+static int lfds[E2UD_LISTEN_MAX];
+static size_t nlfds;
+static _Atomic unsigned clients;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void conn_close(tworker_t *w, conn_t *c)
+{
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->prev->next = c->next;
+    c->next->prev = c->prev;
+    free(c->in);
+    free(c->out);
+    free(c);
+    atomic_fetch_sub(&clients, 1);
+}
+
+static void want(tworker_t *w, conn_t *c)
+{
+    struct epoll_event ev = {.data.ptr = c};
+    ev.events = (c->out_len > c->out_off ? EPOLLOUT : 0) | (c->out_len < OUT_MAX ? EPOLLIN : 0);
+    epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Write what the socket takes; false when the connection must close. */
+static bool flush_out(conn_t *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return true;
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+    return true;
+}
+
+static bool queue_answer(conn_t *c, const uint8_t *a, size_t n)
+{
+    if (c->out_len + 2 + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + 2 + n)
+            cap *= 2;
+        uint8_t *o = realloc(c->out, cap);
+        if (!o)
+            return false;
+        c->out = o;
+        c->out_cap = cap;
+    }
+    c->out[c->out_len] = (uint8_t)(n >> 8);
+    c->out[c->out_len + 1] = (uint8_t)n;
+    memcpy(c->out + c->out_len + 2, a, n);
+    c->out_len += 2 + n;
+    return true;
+}
+
+/* Read and answer; false when the connection must close. */
+static bool on_readable(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp)
+{
+    bool renewed = false;
+    for (;;) {
+        if (c->out_len >= OUT_MAX)
+            return true; /* answers wait: stop reading until they are written */
+        ssize_t n = recv(c->fd, c->in + c->in_len, IN_MAX - c->in_len, 0);
+        if (n == 0)
+            return false;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return true;
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        if (c->in_len == 0)
+            c->partial_ms = now_ms();
+        c->in_len += (size_t)n;
+        size_t off = 0;
+        while (c->in_len - off >= 2) {
+            size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
+            if (mlen < 12)
+                return false; /* not even a header: a broken or hostile stream */
+            if (c->in_len - off - 2 < mlen)
+                break;
+            if (!renewed) {
+                e2ud_qctx_renew(q);
+                renewed = true;
+            }
+            size_t rl = e2ud_answer(q, c->in + off + 2, mlen, resp, 65535, true);
+            atomic_fetch_add_explicit(&w->stats->tcp, 1, memory_order_relaxed);
+            if (rl && !queue_answer(c, resp, rl))
+                return false;
+            off += 2 + mlen;
+            c->last_msg_ms = now_ms();
+        }
+        if (off) {
+            memmove(c->in, c->in + off, c->in_len - off);
+            c->in_len -= off;
+            c->partial_ms = c->in_len ? now_ms() : 0;
+        }
+        if (!flush_out(c))
+            return false;
+    }
+}
+
+static void accept_all(tworker_t *w, int lfd)
+{
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (atomic_fetch_add(&clients, 1) >= w->srv->conf->tcp_max_clients) {
+            atomic_fetch_sub(&clients, 1);
+            close(fd);
+            atomic_fetch_add_explicit(&w->stats->tcp_refused, 1, memory_order_relaxed);
+            continue;
+        }
+        conn_t *c = calloc(1, sizeof(*c));
+        if (c)
+            c->in = malloc(IN_MAX);
+        if (!c || !c->in) {
+            if (c)
+                free(c);
+            close(fd);
+            atomic_fetch_sub(&clients, 1);
+            continue;
+        }
+        c->fd = fd;
+        c->last_msg_ms = now_ms();
+        c->next = w->head.next;
+        c->prev = &w->head;
+        w->head.next->prev = c;
+        w->head.next = c;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+        atomic_fetch_add_explicit(&w->stats->tcp_accepted, 1, memory_order_relaxed);
+    }
+}
+
+static void expire(tworker_t *w)
+{
+    uint64_t now = now_ms();
+    const e2ud_conf_t *cf = w->srv->conf;
+    for (conn_t *c = w->head.next, *n; c != &w->head; c = n) {
+        n = c->next;
+        bool idle = c->in_len == 0 && c->out_len == 0 && now - c->last_msg_ms > cf->tcp_idle_timeout_ms;
+        bool slow = c->partial_ms && now - c->partial_ms > cf->tcp_io_timeout_ms;
+        if (idle || slow) {
+            atomic_fetch_add_explicit(&w->stats->tcp_timeouts, 1, memory_order_relaxed);
+            conn_close(w, c);
+        }
+    }
+}
+
+static void *tcp_main(void *arg)
+{
+    tworker_t *w = arg;
+    e2ud_server_t *srv = w->srv;
+    e2ud_qctx_t q;
+    uint8_t *resp = malloc(65535);
+    if (!resp || e2ud_qctx_init(&q, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
+        e2ud_log(LOG_CRIT, "tcp worker %u: cannot start", w->id);
+        free(resp);
+        atomic_store(&srv->stop, true);
+        return NULL;
+    }
+    struct epoll_event evs[EVENTS];
+    uint64_t last_expire = now_ms();
+    while (!atomic_load_explicit(&srv->stop, memory_order_relaxed)) {
+        int n = epoll_wait(w->epfd, evs, EVENTS, 250);
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if ((uintptr_t)p < E2UD_LISTEN_MAX + 1) { /* a listen socket: index + 1 */
+                accept_all(w, lfds[(uintptr_t)p - 1]);
+                continue;
+            }
+            conn_t *c = p;
+            bool ok = true;
+            if (evs[i].events & (EPOLLERR | EPOLLHUP))
+                ok = (evs[i].events & EPOLLIN) != 0; /* read what is left, then close */
+            if (ok && (evs[i].events & EPOLLOUT))
+                ok = flush_out(c);
+            if (ok && (evs[i].events & EPOLLIN))
+                ok = on_readable(w, &q, c, resp);
+            if (!ok)
+                conn_close(w, c);
+            else
+                want(w, c);
+        }
+        uint64_t now = now_ms();
+        if (now - last_expire >= 250) {
+            expire(w);
+            last_expire = now;
+        }
+    }
+    /* drain: answers already queued get one last chance to go out */
+    while (w->head.next != &w->head) {
+        conn_t *c = w->head.next;
+        flush_out(c);
+        conn_close(w, c);
+    }
+    e2ud_qctx_free(&q);
+    free(resp);
+    return NULL;
+}
+
+int e2ud_tcp_start(e2ud_server_t *srv, unsigned n, e2ud_stats_t **stats)
+{
+    nlfds = 0;
+    for (size_t k = 0; k < srv->conf->nlisten; k++) {
+        const e2ud_addr_t *a = &srv->conf->listen[k];
+        int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            (a->ss.ss_family == AF_INET6 &&
+             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+            bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 1024) < 0) {
+            e2ud_log(LOG_CRIT, "cannot listen on %s (TCP): %s", a->text, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        lfds[nlfds++] = fd;
+    }
+    tws = calloc(n, sizeof(tworker_t));
+    if (!tws)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        tworker_t *w = &tws[i];
+        w->srv = srv;
+        w->stats = stats[i];
+        w->id = i;
+        w->head.next = w->head.prev = &w->head;
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (w->epfd < 0)
+            return -1;
+        for (size_t k = 0; k < nlfds; k++) {
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                     .data.ptr = (void *)(uintptr_t)(k + 1)};
+            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfds[k], &ev) < 0)
+                return -1;
+        }
+    }
+    ntws = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&tws[i].thread, NULL, tcp_main, &tws[i]) != 0) {
+            ntws = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void e2ud_tcp_join(void)
+{
+    for (unsigned i = 0; i < ntws; i++) {
+        pthread_join(tws[i].thread, NULL);
+        close(tws[i].epfd);
+    }
+    for (size_t k = 0; k < nlfds; k++)
+        close(lfds[k]);
+    free(tws);
+    tws = NULL;
+    ntws = 0;
+    nlfds = 0;
+}

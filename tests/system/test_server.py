@@ -1,0 +1,548 @@
+#!/usr/bin/python3
+"""tests/system/test_server.py — e2ud answers exactly as Knot DNS does, and behaves as a
+server operators can run.
+
+Differential part: one zone is generated (numbers with one to three NAPTRs, other types at
+numbers, names below numbers, empty non-terminals, a delegation, a CNAME, a wildcard, apex
+records, and a block entry of a fixed length). e2uctl imports it into a store; `e2uctl export
+--expand-blocks` writes the equivalent master file, which Knot serves. Thousands of questions go
+to both over UDP and TCP; rcode, AA, TC, the answer and the authority section must be equal.
+
+Then: live changes while e2ud runs, bad input of many kinds, --check, SIGHUP, SIGTERM, and the
+statistics endpoint.
+
+Usage: test_server.py E2UD E2UCTL   (runs with /usr/bin/python3: it needs dnspython)
+"""
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemons  # noqa: E402
+
+E2UD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/server/e2ud"
+E2UCTL = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/tools/e2uctl/e2uctl"
+
+ORIGIN = "1.e164.arpa."
+
+
+def owner(digits):
+    """Owner name, relative to 1.e164.arpa., of the number +1<digits>."""
+    return ".".join(reversed(digits))
+
+
+def make_zone(rnd):
+    lines = [f"$ORIGIN {ORIGIN}", "$TTL 3600",
+             "@ IN SOA ns1.example. hostmaster.example. 7 7200 3600 1209600 300",
+             "@ IN NS ns1.example.", "@ IN NS ns2.example.",
+             '@ IN TXT "an ENUM zone"',
+             '@ IN NAPTR 100 10 "u" "E2U+sip" "!^.*$!sip:apex@example.com!" .']
+    numbers = set()
+    while len(numbers) < 1500:
+        numbers.add(f"{rnd.randint(200, 999)}{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}")
+    numbers = sorted(numbers)
+    for i, n in enumerate(numbers):
+        o = owner(n)
+        k = i % 10
+        if k < 6:
+            lines.append(f'{o} IN NAPTR 10 100 "u" "E2U+pstn:tel" "!^.*$!tel:+1{n};npdi;rn=+1{n[:6]}0000!" .')
+        elif k < 8:
+            lines.append(f'{o} IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!sip:+1{n}@sip{i % 7}.example;user=phone!" .')
+            lines.append(f'{o} IN NAPTR 20 100 "u" "E2U+pstn:tel" "!^.*$!tel:+1{n};npdi!" .')
+        else:
+            lines.append(f'{o} IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!sip:u{i}@example.net!" .')
+            lines.append(f'{o} IN NAPTR 10 101 "u" "E2U+pres" "!^.*$!pres:u{i}@example.net!" .')
+            lines.append(f'{o} IN NAPTR 10 102 "u" "E2U+im" "!^.*$!im:u{i}@example.net!" .')
+    special = numbers[:20]
+    # other types at numbers, names below numbers
+    lines.append(f'{owner(special[0])} IN TXT "a number with a TXT too"')
+    lines.append(f'{owner(special[1])} 600 IN A 192.0.2.1')
+    lines.append(f'x.{owner(special[2])} IN TXT "below a number"')
+    lines.append(f'_sip._udp.{owner(special[3])} IN SRV 10 10 5060 sip.example.')
+    # a CNAME from one number to another, and to a name out of the zone
+    lines.append(f'{owner("5550100123")} IN CNAME {owner(special[4])}')
+    lines.append(f'{owner("5550100124")} IN CNAME enum.example.')
+    # a delegation with glue, and a wildcard
+    lines.append(f'{owner("999")} IN NS ns.{owner("999")}')
+    lines.append(f'ns.{owner("999")} IN A 192.0.2.53')
+    lines.append(f'*.{owner("888")} IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!sip:wild@example.com!" .')
+    lines.append(f'{owner("8881234567")} IN NAPTR 10 100 "u" "E2U+sip" "!^.*$!sip:not-wild@example.com!" .')
+    # an RRset that fits neither 512 octets nor 1232: TC over UDP
+    for i in range(40):
+        lines.append(f'{owner("5557770000")} IN NAPTR 10 {i} "u" "E2U+sip" "!^.*$!sip:user-number-{i:03d}@a-long-host-name.example.com!" .')
+    return "\n".join(lines) + "\n", numbers
+
+
+BLOCK_CSV = "+1777555XXXX,10,100,u,E2U+pstn:tel,!^.*$!tel:\\0;npdi;rn=+17775550000!,.\n"
+
+
+def rrs_text(section):
+    out = []
+    for rrset in section:
+        for rd in rrset:
+            out.append(f"{rrset.name} {rrset.ttl} {dns.rdatatype.to_text(rrset.rdtype)} {rd.to_text()}")
+    return sorted(out)
+
+
+def summary(m):
+    return {"rcode": dns.rcode.to_text(m.rcode()), "aa": bool(m.flags & dns.flags.AA),
+            "tc": bool(m.flags & dns.flags.TC), "answer": rrs_text(m.answer),
+            "authority": rrs_text(m.authority)}
+
+
+def ask(port, name, rdtype, tcp=False, edns=0, case=None):
+    q = dns.message.make_query(name, rdtype, use_edns=edns, want_dnssec=False)
+    q.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=5)
+    return dns.query.udp(q, "127.0.0.1", port=port, timeout=5, ignore_unexpected=True)
+
+
+class E2ud:
+    def __init__(self, db, extra=(), conf=None):
+        self.port = daemons.free_port()
+        self.dir = tempfile.mkdtemp(prefix="e2ud-")
+        self.log = open(os.path.join(self.dir, "e2ud.log"), "w")
+        cmd = [E2UD, "-d", db, "-l", f"127.0.0.1@{self.port}", *extra]
+        if conf:
+            cmd += ["-c", conf]
+        self.proc = daemons.spawn(cmd, self.log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("e2ud exited: " + self.logtext())
+            if "status: NOERROR" in daemons.kdig(self.port, "SOA", ORIGIN):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("e2ud did not answer: " + self.logtext())
+
+    def logtext(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        rc = self.proc.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                rc = self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                rc = None
+        if not self.log.closed:
+            self.log.close()
+        return rc
+
+
+def ctl(db, *args, stdin=None):
+    p = subprocess.run([E2UCTL, "-d", db, "--no-sync", *args], capture_output=True, text=True,
+                       input=stdin, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError(f"e2uctl {' '.join(args)}: {p.stderr}")
+    return p.stdout
+
+
+class Differential(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        rnd = random.Random(6116)
+        cls.tmp = tempfile.mkdtemp(prefix="e2u-diff-")
+        text, cls.numbers = make_zone(rnd)
+        zf = os.path.join(cls.tmp, "zone")
+        with open(zf, "w") as f:
+            f.write(text)
+        cls.db = os.path.join(cls.tmp, "store")
+        ctl(cls.db, "import", zf)
+        bf = os.path.join(cls.tmp, "blocks.csv")
+        with open(bf, "w") as f:
+            f.write(BLOCK_CSV.replace("\\0", "+17775550000"))
+        ctl(cls.db, "import", "--merge", bf)
+        equivalent = ctl(cls.db, "export", "--expand-blocks", ORIGIN)
+        cls.knot = daemons.Knot({ORIGIN: equivalent})
+        cls.e2ud = E2ud(cls.db)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e2ud.stop()
+        cls.knot.stop()
+
+    def questions(self):
+        rnd = random.Random(3403)
+        qs = []
+        for n in self.numbers[:600]:
+            qs.append((owner(n) + "." + ORIGIN, "NAPTR"))
+        for n in self.numbers[600:700]:
+            qs.append((owner(n) + "." + ORIGIN, rnd.choice(["A", "AAAA", "TXT", "SOA", "NS", "CNAME", "ANY", "SRV"])))
+        for _ in range(300):  # absent numbers
+            qs.append((owner(f"{rnd.randint(200, 999)}{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}") + "." + ORIGIN, "NAPTR"))
+        for n in self.numbers[700:900:2]:  # empty non-terminals: prefixes of numbers
+            qs.append((owner(n[:rnd.randint(1, 9)]) + "." + ORIGIN, rnd.choice(["NAPTR", "A"])))
+        for n in self.numbers[900:1000]:  # names below numbers
+            qs.append(("z." + owner(n) + "." + ORIGIN, "NAPTR"))
+        for n in self.numbers[1000:1100]:  # mixed case
+            name = owner(n) + ".1.E164.ArPa."
+            qs.append((name, "NAPTR"))
+        s = self.numbers[:20]
+        qs += [(owner(s[0]) + "." + ORIGIN, t) for t in ("NAPTR", "TXT", "A", "ANY")]
+        qs += [(owner(s[1]) + "." + ORIGIN, t) for t in ("NAPTR", "A", "AAAA")]
+        qs += [("x." + owner(s[2]) + "." + ORIGIN, t) for t in ("TXT", "NAPTR")]
+        qs += [(owner(s[2]) + "." + ORIGIN, "TXT")]
+        qs += [("_sip._udp." + owner(s[3]) + "." + ORIGIN, "SRV"), ("_udp." + owner(s[3]) + "." + ORIGIN, "SRV")]
+        qs += [(owner("5550100123") + "." + ORIGIN, t) for t in ("NAPTR", "CNAME", "A")]
+        qs += [(owner("5550100124") + "." + ORIGIN, "NAPTR")]
+        qs += [(owner(x) + "." + ORIGIN, "NAPTR") for x in ("999", "9991", "99912345")]
+        qs += [("ns." + owner("999") + "." + ORIGIN, "A")]
+        qs += [(owner(x) + "." + ORIGIN, "NAPTR") for x in ("8881234567", "8881234568", "888", "8885")]
+        qs += [(owner(x) + "." + ORIGIN, "NAPTR") for x in ("7775551234", "7775550000", "7775559999", "777555123", "77755512345", "777555")]
+        qs += [(ORIGIN, t) for t in ("SOA", "NS", "TXT", "NAPTR", "A", "ANY", "MX")]
+        qs += [(owner("5557770000") + "." + ORIGIN, "NAPTR")]
+        qs += [("1.e164.arpa.", "NAPTR"), ("e164.arpa.", "NAPTR"), ("example.com.", "A"),
+               ("2.e164.arpa.", "NAPTR")]
+        return qs
+
+    def test_same_answers(self):
+        diffs = []
+        n = 0
+        for tcp in (False, True):
+            for name, t in self.questions():
+                for edns in ((0,) if tcp else (0, -1)):
+                    a = summary(ask(self.knot.port, name, t, tcp=tcp, edns=edns))
+                    b = summary(ask(self.e2ud.port, name, t, tcp=tcp, edns=edns))
+                    n += 1
+                    if a != b:
+                        diffs.append((name, t, "tcp" if tcp else f"udp edns={edns}", a, b))
+        msg = "\n".join(f"{x[0]} {x[1]} {x[2]}:\n  knot {x[3]}\n  e2ud {x[4]}" for x in diffs[:15])
+        self.assertEqual(diffs, [], f"{len(diffs)} of {n} answers differ:\n{msg}")
+        self.assertGreater(n, 3000)
+
+    def raw(self, port, wire, tcp=False):
+        """Send raw octets; return the answer's octets or None (no answer within 1 s)."""
+        if tcp:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+                c.sendall(struct.pack("!H", len(wire)) + wire)
+                try:
+                    ln = c.recv(2)
+                    if len(ln) < 2:
+                        return None
+                    n = struct.unpack("!H", ln)[0]
+                    data = b""
+                    while len(data) < n:
+                        chunk = c.recv(n - len(data))
+                        if not chunk:
+                            break
+                        data += chunk
+                    return data
+                except socket.timeout:
+                    return None
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        try:
+            s.sendto(wire, ("127.0.0.1", port))
+            return s.recvfrom(65535)[0]
+        except socket.timeout:
+            return None
+        finally:
+            s.close()
+
+    def test_protocol_edges(self):
+        """Malformed and unusual messages get Knot's rcode, flags and section counts."""
+        qname = dns.name.from_text(owner(self.numbers[0]) + "." + ORIGIN).to_wire()
+        q = qname + struct.pack("!HH", 35, 1)
+        def hdr(flags=0, qd=1, an=0, ns=0, ar=0, qid=0x1234):
+            return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+        opt0 = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+        opt_v1 = b"\0" + struct.pack("!HHIH", 41, 1232, 0x00010000, 0)
+        cases = {
+            "plain": hdr() + q,
+            "edns": hdr(ar=1) + q + opt0,
+            "edns-version-1": hdr(ar=1) + q + opt_v1,
+            "two-opts": hdr(ar=2) + q + opt0 + opt0,
+            "opcode-status": hdr(flags=2 << 11) + q,
+            "opcode-5-update": hdr(flags=5 << 11) + q,
+            "qdcount-2": hdr(qd=2) + q + q,
+            "qdcount-0": hdr(qd=0),
+            "class-ch": hdr() + qname + struct.pack("!HH", 16, 3),
+            "class-any": hdr() + qname + struct.pack("!HH", 35, 255),
+            "axfr-over-udp": hdr() + dns.name.from_text(ORIGIN).to_wire() + struct.pack("!HH", 252, 1),
+            "truncated-question": hdr() + q[:-3],
+            "trailing-garbage": hdr() + q + b"garbage",
+            "ancount-1-missing": hdr(an=1) + q,
+            "rd-set": hdr(flags=0x0100) + q,
+            "cd-ad-set": hdr(flags=0x0030) + q,
+            "pointer-loop": hdr() + b"\xc0\x0c" + struct.pack("!HH", 35, 1),
+            "label-too-long": hdr() + b"\x40" + b"a" * 64 + b"\0" + struct.pack("!HH", 35, 1),
+            "big-answer-no-edns": hdr() + dns.name.from_text(owner("5557770000") + "." + ORIGIN).to_wire() + struct.pack("!HH", 35, 1),
+        }
+        diffs = []
+        for tcp in (False, True):
+            for label, wire in cases.items():
+                if tcp and label == "axfr-over-udp":
+                    continue  # a real transfer over TCP: tests/system/test_xfr.py
+                a = self.raw(self.knot.port, wire, tcp)
+                b = self.raw(self.e2ud.port, wire, tcp)
+                def key(m):
+                    if m is None:
+                        return None
+                    if len(m) < 12:
+                        return ("short", m)
+                    fl = struct.unpack("!H", m[2:4])[0]
+                    counts = struct.unpack("!HHHH", m[4:12])
+                    rcode = fl & 0xf
+                    try:
+                        pm = dns.message.from_wire(m)
+                        rcode = pm.rcode()
+                    except Exception:
+                        pass
+                    return (m[:2], fl & ~0x0080, rcode, counts)
+                if key(a) != key(b):
+                    diffs.append(f"{label} ({'tcp' if tcp else 'udp'}): knot {key(a)} e2ud {key(b)}")
+        self.assertEqual(diffs, [], "\n".join(diffs))
+
+
+SMALL_ZONE = f"""$ORIGIN {ORIGIN}
+$TTL 3600
+@ SOA ns1.example. hostmaster.example. 1 7200 3600 1209600 300
+@ NS ns1.example.
+3.2.1.0.5.5.5.5.1.2 NAPTR 10 100 "u" "E2U+pstn:tel" "!^.*$!tel:+12155550123;npdi!" .
+"""
+
+
+class Operations(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="e2ud-ops-")
+        zf = os.path.join(self.tmp, "zone")
+        with open(zf, "w") as f:
+            f.write(SMALL_ZONE)
+        self.db = os.path.join(self.tmp, "store")
+        ctl(self.db, "import", zf)
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+
+    def start(self, **kw):
+        s = E2ud(self.db, **kw)
+        self.servers.append(s)
+        return s
+
+    def conf(self, text):
+        path = os.path.join(self.tmp, "e2ud.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_check_mode(self):
+        good = self.conf("server:\n    listen: 127.0.0.1@5353\n    tcp-idle-timeout: 5\n"
+                         "log:\n  - target: stderr\n    any: debug\n")
+        p = subprocess.run([E2UD, "--check", "-c", good], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("OK", p.stdout)
+        bad = self.conf("server:\n    listen: 127.0.0.1@5353\n    tcp-idle-timeot: 5\n")
+        p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("e2ud.conf:3: unknown item 'tcp-idle-timeot'", p.stderr)
+        bad = self.conf("server:\n    listen: 127.0.0.1@99999\n")
+        p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("listen '127.0.0.1@99999'", p.stderr)
+        p = subprocess.run([E2UD, "--check", "-d", os.path.join(self.tmp, "nothing")],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        p = subprocess.run([E2UD, "--check", "-d", self.db], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = subprocess.run([E2UD, "--listen", "nonsense", "-d", self.db], capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 2)
+
+    def test_sigterm_and_sighup(self):
+        cf = self.conf("log:\n  - target: stderr\n    any: info\n")
+        s = self.start(conf=cf)
+        self.conf("log:\n  - target: stderr\n    any: debug\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "reloaded" not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("reloaded", s.logtext())
+        self.conf("log:\n  - target: nowhere\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "reload failed" not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("reload failed", s.logtext())
+        self.assertIn("NOERROR", daemons.kdig(s.port, "SOA", ORIGIN))  # still serving
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        self.assertIn("stopped", s.logtext())
+
+    def test_statistics_endpoint(self):
+        sport = daemons.free_port()
+        cf = self.conf(f"server:\n    stats-listen: 127.0.0.1@{sport}\n")
+        s = self.start(conf=cf)
+        for _ in range(5):
+            ask(s.port, "3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+        ask(s.port, "9.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+        ask(s.port, "example.com.", "A", tcp=True)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics", timeout=5).read().decode()
+        self.assertIn('e2ud_queries_total{rcode="NOERROR"} ', body)
+        vals = {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
+                if ln and not ln.startswith("#")}
+        self.assertGreaterEqual(vals['e2ud_queries_total{rcode="NOERROR"}'], 5)
+        self.assertGreaterEqual(vals['e2ud_queries_total{rcode="NXDOMAIN"}'], 1)
+        self.assertGreaterEqual(vals['e2ud_queries_total{rcode="REFUSED"}'], 1)
+        self.assertGreaterEqual(vals['e2ud_queries_by_type_total{qtype="NAPTR"}'], 6)
+        self.assertGreaterEqual(vals['e2ud_transport_queries_total{transport="tcp"}'], 1)
+        self.assertEqual(vals['e2ud_query_duration_seconds_bucket{le="+Inf"}'],
+                         vals["e2ud_query_duration_seconds_count"])
+        self.assertGreaterEqual(vals['e2ud_zone_queries_total{zone="1.e164.arpa."}'], 6)
+
+    def test_live_changes_under_load(self):
+        """e2uctl set/del/import while e2ud answers a steady load: the next query sees each
+        change, and no query goes unanswered."""
+        s = self.start()
+        name = "4.3.2.1.5.5.5.5.1.2." + ORIGIN  # +12155551234, absent at first
+        stop = threading.Event()
+        stats = {"sent": 0, "lost": 0}
+
+        def load():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(2)
+            q = dns.message.make_query("3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+            while not stop.is_set():
+                stats["sent"] += 1
+                sock.sendto(q.to_wire(), ("127.0.0.1", s.port))
+                try:
+                    sock.recvfrom(65535)
+                except socket.timeout:
+                    stats["lost"] += 1
+            sock.close()
+
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            self.assertEqual(ask(s.port, name, "NAPTR").rcode(), dns.rcode.NXDOMAIN)
+            ctl(self.db, "set", "+1 215 555 1234",
+                '10 100 "u" "E2U+sip" "!^.*$!sip:new@example.com!" .')
+            m = ask(s.port, name, "NAPTR")
+            self.assertEqual(m.rcode(), dns.rcode.NOERROR)
+            self.assertIn("sip:new@example.com", m.answer[0].to_text())
+            soa = ask(s.port, ORIGIN, "SOA").answer[0][0]
+            self.assertEqual(soa.serial, 2)  # the file's serial 1, then one change
+            ctl(self.db, "del", "+12155551234")
+            self.assertEqual(ask(s.port, name, "NAPTR").rcode(), dns.rcode.NXDOMAIN)
+            csv = os.path.join(self.tmp, "more.csv")
+            with open(csv, "w") as f:
+                f.write("".join(f"+1215555{i:04d},+12155550000\n" for i in range(2000, 3000)))
+            ctl(self.db, "import", "--merge", csv)
+            m = ask(s.port, "5.9.4.2.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+            self.assertIn("rn=+12155550000", m.answer[0].to_text())
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            t.join()
+        self.assertGreater(stats["sent"], 100)
+        self.assertEqual(stats["lost"], 0)
+
+    def test_hostile_input(self):
+        s = self.start()
+        good = dns.message.make_query("3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(0.2)
+        rnd = random.Random(7)
+        junk = [b"", b"\x00", b"\x12\x34" * 5, bytes(12), b"\xff" * 12,
+                bytes(12)[:4] + b"\x00\x01" + bytes(6) + b"\xc0\x0c\x00\x23\x00\x01",
+                b"\x12\x34\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"]
+        junk += [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 600))) for _ in range(300)]
+        for j in junk:
+            sock.sendto(j, ("127.0.0.1", s.port))
+        sock.close()
+        self.assertEqual(ask(s.port, good.question[0].name, "NAPTR").rcode(), dns.rcode.NOERROR)
+        # 64 KiB of garbage over TCP: framed garbage gets FORMERR or silence, never a crash
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+            try:
+                c.sendall(b"\xff\xff" + bytes(rnd.getrandbits(8) for _ in range(65535)))
+                c.recv(65535)
+            except OSError:
+                pass
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+            try:
+                c.sendall(b"\x00\x05hello" + bytes(1000))  # shorter than a header: closed
+                self.assertEqual(c.recv(100), b"")
+            except OSError:
+                pass
+        # pipelined queries on one connection, answered in order
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+            wires = []
+            for i in range(20):
+                q = dns.message.make_query("3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR")
+                q.id = 1000 + i
+                w = q.to_wire()
+                wires.append(struct.pack("!H", len(w)) + w)
+            c.sendall(b"".join(wires))
+            f = c.makefile("rb")
+            ids = []
+            for _ in range(20):
+                n = struct.unpack("!H", f.read(2))[0]
+                ids.append(dns.message.from_wire(f.read(n)).id)
+            self.assertEqual(ids, list(range(1000, 1020)))
+        self.assertEqual(ask(s.port, good.question[0].name, "NAPTR", tcp=True).rcode(),
+                         dns.rcode.NOERROR)
+
+    def test_slow_clients(self):
+        cf = self.conf("server:\n    tcp-max-clients: 40\n    tcp-io-timeout: 500\n"
+                       "    tcp-idle-timeout: 1\n")
+        s = self.start(conf=cf)
+        slow = []
+        for _ in range(30):  # each sends one octet of a length and stalls
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"\x00")
+            slow.append(c)
+        idle = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(9)]
+        # the others are still answered, at once, over UDP and TCP
+        t0 = time.time()
+        self.assertEqual(ask(s.port, "3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR").rcode(), 0)
+        self.assertEqual(ask(s.port, "3.2.1.0.5.5.5.5.1.2." + ORIGIN, "NAPTR", tcp=True).rcode(), 0)
+        self.assertLess(time.time() - t0, 2)
+        # 41 connections: over the limit of 40, one is closed at once
+        extra = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
+        closed = 0
+        for c in extra:
+            c.settimeout(1)
+            try:
+                if c.recv(1) == b"":
+                    closed += 1
+            except socket.timeout:
+                pass
+        self.assertGreaterEqual(closed, 1)
+        # after the timeouts, the stalled and the idle connections are gone
+        time.sleep(2.5)
+        for c in slow + idle:
+            c.settimeout(1)
+            try:
+                self.assertEqual(c.recv(1), b"")
+            except (ConnectionResetError, socket.timeout) as e:
+                self.fail(f"connection not closed: {e}")
+        for c in slow + idle + extra:
+            c.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
