@@ -68,10 +68,10 @@ static int check_store(const char *db)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},   {"listen", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, 'd'},     {"listen", required_argument, NULL, 'l'},
         {"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'n'},
-        {"check", no_argument, NULL, 'C'},      {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"check", no_argument, NULL, 'C'},        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     e2ud_conf_t conf;
     const char *db = NULL, *cfile = NULL;
@@ -128,6 +128,7 @@ int main(int argc, char **argv)
     }
     if (cfile && e2ud_conf_load(&conf, cfile, err, sizeof(err)) < 0) {
         fprintf(stderr, "e2ud: %s\n", err);
+        e2ud_conf_free(&conf);
         return 1;
     }
     if (db) {
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
             if (e2ud_addr_parse(&conf.listen[conf.nlisten++], listen[i], 53) < 0) {
                 fprintf(stderr, "e2ud: -l '%s': expected ADDRESS[@PORT] (IPv4 or IPv6)\n",
                         listen[i]);
+                e2ud_conf_free(&conf);
                 return 2;
             }
         }
@@ -149,17 +151,22 @@ int main(int argc, char **argv)
     if (check) {
         if (!cfile && !conf.db) {
             fprintf(stderr, "e2ud: --check needs -c FILE or -d DB\n");
+            e2ud_conf_free(&conf);
             return 2;
         }
-        if (conf.db && check_store(conf.db) < 0)
+        if (conf.db && check_store(conf.db) < 0) {
+            e2ud_conf_free(&conf);
             return 1;
+        }
         printf("e2ud: configuration%s OK\n", conf.db ? " and store" : "");
+        e2ud_conf_free(&conf);
         return 0;
     }
     if (!conf.db || conf.nlisten == 0) {
         fprintf(stderr, "e2ud: a store (-d DB) and an address to listen on (-l ADDR@PORT) are "
                         "needed\n");
         usage(stderr);
+        e2ud_conf_free(&conf);
         return 2;
     }
     e2ud_log_open(conf.log_target, conf.log_level);
@@ -211,14 +218,15 @@ int main(int argc, char **argv)
             e2ud_stats_start(&conf.stats_listen, (e2ud_stats_t *const *)srv.stats, srv.nstats);
         for (size_t i = 0; i < conf.nlisten; i++)
             e2ud_log(LOG_INFO, "serving %s on %s (UDP and TCP)", conf.db, conf.listen[i].text);
-        e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp,
-                 ntcp);
+        e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp, ntcp);
     }
+    bool signalled = false;
     while (!atomic_load(&srv.stop)) {
         struct timespec ts = {0, 200000000};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             e2ud_log(LOG_INFO, "stopping (signal %d): draining", sig);
+            signalled = true;
             atomic_store(&srv.stop, true);
         } else if (sig == SIGHUP) {
             if (!conf.path) {
@@ -233,13 +241,16 @@ int main(int argc, char **argv)
                 conf.log_target = nc.log_target;
                 conf.log_level = nc.log_level;
                 e2ud_log_open(conf.log_target, conf.log_level);
-                e2ud_log(LOG_INFO, "configuration %s reloaded (listen addresses and workers "
-                                   "change at restart)",
+                e2ud_log(LOG_INFO,
+                         "configuration %s reloaded (listen addresses and workers "
+                         "change at restart)",
                          conf.path);
             }
             e2ud_conf_free(&nc);
         }
     }
+    if (!signalled)
+        rc = 1; /* a worker gave up: its message is in the log */
     e2ud_udp_join();
     e2ud_tcp_join();
     e2ud_stats_stop();
