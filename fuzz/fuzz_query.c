@@ -65,7 +65,7 @@ static void setup(void)
     CHECK(e2u_store_open(&store, db, &o, &d) == 0);
     CHECK(e2u_store_import(store, path, NULL, NULL, &d) == 0);
     static e2ud_stats_t stats;
-    CHECK(e2ud_qctx_init(&qctx, store, &stats, 1232) == 0);
+    CHECK(e2ud_qctx_init(&qctx, NULL, store, &stats, 1232) == 0);
     e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */
 }
 
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len > 65535)
         return 0;
     e2ud_qctx_renew(&qctx);
-    size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), tcp);
+    size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), NULL, tcp);
     if (n == 0) {
         /* silence only for these (server/query.c, step 1) */
         if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(msg))

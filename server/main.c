@@ -172,7 +172,17 @@ int main(int argc, char **argv)
     e2ud_log_open(conf.log_target, conf.log_level);
 
     e2ud_server_t srv = {.conf = &conf};
-    e2u_store_opts_t so = {.read_only = true};
+    if (e2ud_keys_load(&srv) < 0) {
+        e2ud_conf_free(&conf);
+        return 1;
+    }
+    /* the store is written by e2ud itself only as a secondary or for UPDATE */
+    bool writes = false;
+    for (size_t i = 0; i < conf.nzones; i++)
+        writes |= conf.zones[i].nmaster > 0;
+    for (size_t i = 0; i < conf.nacls; i++)
+        writes |= (conf.acls[i].actions & E2UD_ACT_UPDATE) && !conf.acls[i].deny;
+    e2u_store_opts_t so = {.read_only = !writes};
     e2u_diag_t d;
     if (e2u_store_open(&srv.store, conf.db, &so, &d) < 0) {
         e2ud_log(LOG_CRIT, "store %s: %s", conf.db, d.msg);
@@ -216,6 +226,10 @@ int main(int argc, char **argv)
     } else {
         if (conf.stats_listen.len)
             e2ud_stats_start(&conf.stats_listen, (e2ud_stats_t *const *)srv.stats, srv.nstats);
+        if (e2ud_notify_start(&srv) < 0 || e2ud_secondary_start(&srv) < 0) {
+            atomic_store(&srv.stop, true);
+            rc = 1;
+        }
         for (size_t i = 0; i < conf.nlisten; i++)
             e2ud_log(LOG_INFO, "serving %s on %s (UDP and TCP)", conf.db, conf.listen[i].text);
         e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp, ntcp);
@@ -251,9 +265,12 @@ int main(int argc, char **argv)
     }
     if (!signalled)
         rc = 1; /* a worker gave up: its message is in the log */
+    e2ud_secondary_stop();
+    e2ud_notify_stop();
     e2ud_udp_join();
     e2ud_tcp_join();
     e2ud_stats_stop();
+    e2ud_keys_free(&srv);
     e2u_store_close(srv.store);
     for (size_t i = 0; i < srv.nstats; i++)
         free(srv.stats[i]);

@@ -38,9 +38,11 @@
 
 #define RDATASET_BUF 65536
 
-int e2ud_qctx_init(e2ud_qctx_t *q, e2u_store_t *st, e2ud_stats_t *stats, uint16_t udp_max)
+int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_stats_t *stats,
+                   uint16_t udp_max)
 {
     memset(q, 0, sizeof(*q));
+    q->srv = srv;
     q->buf = malloc(E2U_STORE_BUF_MIN);
     if (!q->buf)
         return E2U_ENOMEM;
@@ -120,7 +122,6 @@ static int put_soa(knot_pkt_t *pkt, const e2u_store_zone_t *z, uint8_t *scratch)
     return knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &rr, 0);
 }
 
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -151,6 +152,7 @@ static size_t header_only(const uint8_t *query, uint8_t *resp, size_t cap, uint8
 typedef struct ans {
     knot_pkt_t *pkt;
     e2ud_qctx_t *q;
+    const e2ud_req_t *req;
     uint8_t *scratch;
     const knot_dname_t *qname;
     uint16_t qtype;
@@ -177,6 +179,12 @@ static void answer_zone(ans_t *a)
         return;
     }
     a->zone_slot = e2ud_stats_zone_slot(sa.zone->origin, sa.zone->origin_len);
+    if (a->q->srv &&
+        !e2ud_acl_allows(a->q->srv->conf, e2ud_conf_zone(a->q->srv->conf, sa.zone->origin),
+                         E2UD_ACT_QUERY, a->req)) {
+        knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED); /* a private zone (RFC 4769 §7) */
+        return;
+    }
     knot_pkt_begin(pkt, KNOT_ANSWER);
     for (int chain = 0;; chain++) {
         if (sa.kind == E2U_STORE_DELEGATION) {
@@ -215,8 +223,8 @@ static void answer_zone(ans_t *a)
                 knot_wire_set_tc(pkt->wire);
             return;
         }
-        if (a->qtype != KNOT_RRTYPE_CNAME && e2u_store_answer_rrset(&sa, KNOT_RRTYPE_CNAME, &rs) == 0 &&
-            chain < 8) {
+        if (a->qtype != KNOT_RRTYPE_CNAME &&
+            e2u_store_answer_rrset(&sa, KNOT_RRTYPE_CNAME, &rs) == 0 && chain < 8) {
             /* RFC 1034 §4.3.2 3a: put the CNAME in, restart at its target inside the zone */
             if (put_rrset(pkt, name, hint, &rs, a->scratch) == KNOT_ESPACE) {
                 knot_wire_set_tc(pkt->wire);
@@ -263,7 +271,7 @@ static size_t error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uin
 }
 
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
-                   bool tcp)
+                   const struct sockaddr_storage *from, bool tcp)
 {
     uint64_t t0 = now_ns();
     if (qlen < KNOT_WIRE_HEADER_SIZE || qlen > 65535 || knot_wire_get_qr(query))
@@ -288,17 +296,41 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
             goto drop;
         }
         err = KNOT_RCODE_FORMERR;
+    }
+    e2ud_req_t req = {.from = from, .tcp = tcp, .key = -1};
+    if (!err && q->srv && e2ud_tsig_verify(q->srv, qp, &req) != 0) {
+        /* RFC 8945 §5.2: NOTAUTH, the TSIG error in the TSIG of the answer */
+        size_t n = error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
+        if (n && e2ud_tsig_sign(q->srv, &req, resp, &n, cap) < 0)
+            n = header_only(query, resp, cap, KNOT_RCODE_NOTAUTH);
+        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), now_ns() - t0, -1);
+        knot_pkt_free(qp);
+        return n;
+    }
+    if (err) {
+        /* the FORMERR above */
     } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_UPDATE) {
-        /* RFC 2136 §3.1.1: the zone section names an SOA; UPDATE itself is not served here */
-        err = knot_pkt_qtype(qp) == KNOT_RRTYPE_SOA ? KNOT_RCODE_NOTIMPL : KNOT_RCODE_FORMERR;
+        size_t n = e2ud_update(q, qp, &req, resp, cap);
+        e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
+                         knot_pkt_qtype(qp), now_ns() - t0, -1);
+        knot_pkt_free(qp);
+        return n;
+    } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_NOTIFY) {
+        size_t n = e2ud_notify_in(q, qp, &req, resp, cap);
+        e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
+                         knot_pkt_qtype(qp), now_ns() - t0, -1);
+        knot_pkt_free(qp);
+        return n;
     } else if (knot_wire_get_opcode(query) != KNOT_OPCODE_QUERY) {
         err = KNOT_RCODE_NOTIMPL; /* RFC 1035 §4.1.1 */
-    } else if (!tcp && (knot_pkt_qtype(qp) == KNOT_RRTYPE_AXFR ||
-                        knot_pkt_qtype(qp) == KNOT_RRTYPE_IXFR)) {
+    } else if (!tcp &&
+               (knot_pkt_qtype(qp) == KNOT_RRTYPE_AXFR || knot_pkt_qtype(qp) == KNOT_RRTYPE_IXFR)) {
         err = KNOT_RCODE_NOTIMPL; /* zone transfers run over TCP */
     }
     if (err) {
         size_t n = error_with_question(qp, resp, cap, err);
+        if (n && q->srv)
+            e2ud_tsig_sign(q->srv, &req, resp, &n, cap);
         e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), now_ns() - t0, -1);
         knot_pkt_free(qp);
         return n;
@@ -325,12 +357,20 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     knot_wire_clear_cd(pkt->wire);
 
     uint8_t scratch[RDATASET_BUF];
-    ans_t a = {.pkt = pkt, .q = q, .scratch = scratch, .qname = knot_pkt_qname(qp),
-               .qtype = knot_pkt_qtype(qp), .zone_slot = -1};
+    ans_t a = {.pkt = pkt,
+               .q = q,
+               .req = &req,
+               .scratch = scratch,
+               .qname = knot_pkt_qname(qp),
+               .qtype = knot_pkt_qtype(qp),
+               .zone_slot = -1};
 
     /* EDNS: our OPT goes last; reserve its room before the answer goes in */
     knot_rrset_t opt;
     bool edns = knot_pkt_has_edns(qp);
+    size_t tsig_room = q->srv ? e2ud_tsig_room(q->srv, &req) : 0;
+    if (tsig_room)
+        knot_pkt_reserve(pkt, (uint16_t)tsig_room);
     if (edns) {
         knot_edns_init(&opt, q->udp_max_payload, 0, KNOT_EDNS_VERSION, NULL);
         if (knot_edns_do(qp->opt_rr))
@@ -359,6 +399,11 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, 0);
     }
     size_t n = pkt->size;
+    if (tsig_room) {
+        knot_pkt_reclaim(pkt, (uint16_t)tsig_room);
+        if (e2ud_tsig_sign(q->srv, &req, resp, &n, max) < 0)
+            e2ud_log(LOG_ERR, "cannot sign an answer with TSIG");
+    }
     int rcode = knot_wire_get_rcode(pkt->wire);
     if (edns && knot_edns_get_version(qp->opt_rr) != KNOT_EDNS_VERSION)
         rcode = KNOT_RCODE_BADVERS;

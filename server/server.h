@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <libknot/libknot.h>
+
 #include "e2u/store.h"
 
 #define E2UD_LISTEN_MAX 16
@@ -156,31 +158,7 @@ void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, i
 int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size_t n);
 void e2ud_stats_stop(void);
 
-/* --- the query path ------------------------------------------------------------------------- */
-
-/* One thread's view of the data: its store reader and scratch space. */
-typedef struct e2ud_qctx {
-    e2u_store_rd_t *rd;
-    uint8_t *buf;                     /* E2U_STORE_BUF_MIN octets for expanded RRsets */
-    e2ud_stats_t *stats;
-    uint16_t udp_max_payload;
-} e2ud_qctx_t;
-
-int e2ud_qctx_init(e2ud_qctx_t *q, e2u_store_t *st, e2ud_stats_t *stats, uint16_t udp_max);
-void e2ud_qctx_free(e2ud_qctx_t *q);
-/* Bring the reader to the latest commit (once per batch of queries). */
-void e2ud_qctx_renew(e2ud_qctx_t *q);
-
-/*
- * Answer one DNS message of qlen octets into resp[cap] (cap: 65535 for TCP, the UDP buffer
- * otherwise); tcp says which transport it came by (for TC and the payload size). Returns the
- * response length, or 0 when nothing must be sent (a response, or a message too short to
- * answer).
- */
-size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
-                   bool tcp);
-
-/* --- transports ----------------------------------------------------------------------------- */
+/* --- the server as a whole ------------------------------------------------------------------ */
 
 typedef struct e2ud_server {
     e2ud_conf_t *conf;
@@ -189,7 +167,109 @@ typedef struct e2ud_server {
     size_t nworkers;
     e2ud_stats_t **stats;             /* one per thread (UDP workers, then TCP workers) */
     size_t nstats;
+    knot_tsig_key_t tsig[E2UD_KEYS_MAX]; /* conf->keys, ready for libknot */
 } e2ud_server_t;
+
+/* --- policy: TSIG (RFC 8945) and ACLs (policy.c) ------------------------------------------- */
+
+/* A request as policy sees it. */
+typedef struct e2ud_req {
+    const struct sockaddr_storage *from; /* the client (NULL in fuzzing: matches no network) */
+    bool tcp;
+    int key;                  /* configured key whose TSIG on the request verified, or -1 */
+    uint16_t tsig_error;      /* RFC 8945 §5.2: BADSIG 16, BADKEY 17, BADTIME 18; 0 = none */
+    bool signed_request;      /* the request carried a TSIG (valid or not) */
+    uint8_t mac[64];          /* the request's MAC, for signing the answer */
+    size_t mac_len;
+    uint64_t time_signed;     /* the request's time signed, for a BADTIME answer */
+    const knot_rrset_t *tsig_rr; /* the request's TSIG (borrowed from the parsed request) */
+} e2ud_req_t;
+
+/* Load conf->keys into srv->tsig. Returns 0, or -1 with a message logged. */
+int e2ud_keys_load(e2ud_server_t *srv);
+void e2ud_keys_free(e2ud_server_t *srv);
+
+/* Verify the TSIG of a parsed request (qp, wire as parsed) into r. Returns 0 when the request
+ * is unsigned or verified, else the TSIG error (r->tsig_error) to answer NOTAUTH with. */
+int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r);
+
+/* Sign an answer of *len octets in wire[max] for the request r when r was signed (with
+ * r->tsig_error, unsigned for BADKEY/BADSIG as RFC 8945 §5.3.2 asks). Returns 0 or -1. */
+int e2ud_tsig_sign(const e2ud_server_t *srv, const e2ud_req_t *r, uint8_t *wire, size_t *len,
+                   size_t max);
+
+/* Room a TSIG for r's key takes in an answer (0 for unsigned requests). */
+size_t e2ud_tsig_room(const e2ud_server_t *srv, const e2ud_req_t *r);
+
+/*
+ * Whether the ACL of zone z (NULL: a zone without configuration) allows the action for r. The
+ * zone's rules are tried in order; the first whose networks, keys and actions all match
+ * decides (allow, or deny with "deny: on"). No match denies, except for E2UD_ACT_QUERY on a
+ * zone none of whose rules names the query action: queries are open by default.
+ */
+bool e2ud_acl_allows(const e2ud_conf_t *c, const e2ud_zone_conf_t *z, unsigned action,
+                     const e2ud_req_t *r);
+
+/* --- the query path ------------------------------------------------------------------------- */
+
+/* One thread's view of the data: its store reader and scratch space. */
+typedef struct e2ud_qctx {
+    e2ud_server_t *srv;               /* configuration and keys; NULL in fuzzing */
+    e2u_store_rd_t *rd;
+    uint8_t *buf;                     /* E2U_STORE_BUF_MIN octets for expanded RRsets */
+    e2ud_stats_t *stats;
+    uint16_t udp_max_payload;
+} e2ud_qctx_t;
+
+int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_stats_t *stats,
+                   uint16_t udp_max);
+void e2ud_qctx_free(e2ud_qctx_t *q);
+/* Bring the reader to the latest commit (once per batch of queries). */
+void e2ud_qctx_renew(e2ud_qctx_t *q);
+
+/*
+ * Answer one DNS message of qlen octets into resp[cap] (cap: 65535 for TCP, the UDP buffer
+ * otherwise); from and tcp describe the client. Returns the response length, or 0 when nothing
+ * must be sent (a response, a message too short to answer, a question that does not parse).
+ * Zone transfers are not answered here over TCP: see e2ud_xfr_out_start.
+ */
+size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
+                   const struct sockaddr_storage *from, bool tcp);
+
+/* --- replication and provisioning (issue 6) -------------------------------------------------- */
+
+/* UPDATE (RFC 2136), opcode 5: answer in resp[cap], return its length (update.c). The request
+ * is parsed (qp) and its TSIG verified (r). */
+size_t e2ud_update(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_t *resp,
+                   size_t cap);
+
+/* NOTIFY (RFC 1996), opcode 4, received for a zone this server is a secondary of (xfr_in.c). */
+size_t e2ud_notify_in(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_t *resp,
+                      size_t cap);
+
+/* An outgoing zone transfer on a TCP connection (xfr_out.c): started for an AXFR or IXFR
+ * query, then asked for one message at a time as the connection drains. */
+typedef struct e2ud_xfr e2ud_xfr_t;
+/* Whether the message is an AXFR/IXFR query (so that TCP hands it to e2ud_xfr_out_start). */
+bool e2ud_is_xfr_query(const uint8_t *query, size_t qlen);
+/* Start: checks the ACL and the zone; writes the first message (or the refusal) into
+ * resp[cap] with its length in *len. Returns the transfer to continue, or NULL when that first
+ * message was all. */
+e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen,
+                               const struct sockaddr_storage *from, uint8_t *resp, size_t cap,
+                               size_t *len);
+/* The next message into resp[cap]: returns 1 (more follow), 0 (that was the last) or -1. */
+int e2ud_xfr_out_next(e2ud_xfr_t *x, uint8_t *resp, size_t cap, size_t *len);
+void e2ud_xfr_out_free(e2ud_xfr_t *x);
+
+/* Background threads: NOTIFY to secondaries after each change (notify.c), and the secondary
+ * side: refresh from primaries (xfr_in.c). Both return 0 or -1; stop joins. */
+int e2ud_notify_start(e2ud_server_t *srv);
+void e2ud_notify_stop(void);
+int e2ud_secondary_start(e2ud_server_t *srv);
+void e2ud_secondary_stop(void);
+
+/* --- transports ----------------------------------------------------------------------------- */
 
 /* Open the UDP sockets of every listen address (SO_REUSEPORT, one per worker). */
 int e2ud_udp_start(e2ud_server_t *srv, unsigned nworkers, e2ud_stats_t **stats);

@@ -31,18 +31,19 @@
 
 #include "server.h"
 
-#define IN_MAX (2 + 65535)
+#define IN_MAX  (2 + 65535)
 #define OUT_MAX (256 * 1024)
-#define EVENTS 64
+#define EVENTS  64
 
 typedef struct conn {
     int fd;
-    uint8_t *in;        /* IN_MAX */
+    uint8_t *in; /* IN_MAX */
     size_t in_len;
-    uint8_t *out;       /* grows up to OUT_MAX + one answer */
+    uint8_t *out; /* grows up to OUT_MAX + one answer */
     size_t out_len, out_cap, out_off;
     uint64_t last_msg_ms; /* when the last complete message (or the accept) happened */
     uint64_t partial_ms;  /* when the first octet of the incomplete message arrived, or 0 */
+    struct sockaddr_storage peer;
     struct conn *next, *prev;
 } conn_t;
 
@@ -155,7 +156,7 @@ static bool on_readable(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp)
                 e2ud_qctx_renew(q);
                 renewed = true;
             }
-            size_t rl = e2ud_answer(q, c->in + off + 2, mlen, resp, 65535, true);
+            size_t rl = e2ud_answer(q, c->in + off + 2, mlen, resp, 65535, &c->peer, true);
             atomic_fetch_add_explicit(&w->stats->tcp, 1, memory_order_relaxed);
             if (rl && !queue_answer(c, resp, rl))
                 return false;
@@ -175,7 +176,9 @@ static bool on_readable(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp)
 static void accept_all(tworker_t *w, int lfd)
 {
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
         if (atomic_fetch_add(&clients, 1) >= w->srv->conf->tcp_max_clients) {
@@ -195,6 +198,7 @@ static void accept_all(tworker_t *w, int lfd)
             continue;
         }
         c->fd = fd;
+        c->peer = peer;
         c->last_msg_ms = now_ms();
         c->next = w->head.next;
         c->prev = &w->head;
@@ -212,7 +216,8 @@ static void expire(tworker_t *w)
     const e2ud_conf_t *cf = w->srv->conf;
     for (conn_t *c = w->head.next, *n; c != &w->head; c = n) {
         n = c->next;
-        bool idle = c->in_len == 0 && c->out_len == 0 && now - c->last_msg_ms > cf->tcp_idle_timeout_ms;
+        bool idle =
+            c->in_len == 0 && c->out_len == 0 && now - c->last_msg_ms > cf->tcp_idle_timeout_ms;
         bool slow = c->partial_ms && now - c->partial_ms > cf->tcp_io_timeout_ms;
         if (idle || slow) {
             atomic_fetch_add_explicit(&w->stats->tcp_timeouts, 1, memory_order_relaxed);
@@ -227,7 +232,7 @@ static void *tcp_main(void *arg)
     e2ud_server_t *srv = w->srv;
     e2ud_qctx_t q;
     uint8_t *resp = malloc(65535);
-    if (!resp || e2ud_qctx_init(&q, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
+    if (!resp || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
         e2ud_log(LOG_CRIT, "tcp worker %u: cannot start", w->id);
         free(resp);
         atomic_store(&srv->stop, true);

@@ -24,7 +24,7 @@
 #include "server.h"
 
 #define BATCH 64
-#define QBUF 4096 /* a query longer than this is truncated by the kernel and dropped */
+#define QBUF  4096 /* a query longer than this is truncated by the kernel and dropped */
 
 typedef struct worker {
     pthread_t thread;
@@ -80,8 +80,8 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
             continue;
         }
         uint8_t *resp = s->rbuf + (size_t)i * s->resp_cap;
-        size_t rl = e2ud_answer(q, s->qbuf + (size_t)i * QBUF, s->in[i].msg_len, resp,
-                                s->resp_cap, false);
+        size_t rl = e2ud_answer(q, s->qbuf + (size_t)i * QBUF, s->in[i].msg_len, resp, s->resp_cap,
+                                &s->addr[i], false);
         atomic_fetch_add_explicit(&w->stats->udp, 1, memory_order_relaxed);
         if (rl == 0)
             continue;
@@ -115,7 +115,7 @@ static void *udp_main(void *arg)
     e2ud_server_t *srv = w->srv;
     e2ud_qctx_t q;
     slots_t *s = calloc(1, sizeof(*s));
-    if (!s || e2ud_qctx_init(&q, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
+    if (!s || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
         e2ud_log(LOG_CRIT, "udp worker %u: cannot start (store reader or memory)", w->id);
         free(s);
         atomic_store(&srv->stop, true);
@@ -149,8 +149,8 @@ static void *udp_main(void *arg)
                 s->in[i].msg_hdr.msg_iov = &s->iov_in[i];
                 s->in[i].msg_hdr.msg_iovlen = 1;
             }
-            int n = recvmmsg(w->fds[k], s->in, BATCH,
-                             w->nfds > 1 ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+            int n = recvmmsg(w->fds[k], s->in, BATCH, w->nfds > 1 ? MSG_DONTWAIT : MSG_WAITFORONE,
+                             NULL);
             if (n <= 0)
                 continue; /* timeout (the stop check) or EINTR */
             serve_batch(w, &q, s, w->fds[k], n);
