@@ -11,7 +11,7 @@ set -eu
 # build: compiler, meson, libraries; test: cmocka, sanitizer runtimes (clang's), real DNS peers.
 PKGS="gcc make pkg-config meson ninja-build python3 libknot-dev libunbound-dev libevent-dev dns-root-data
 liblmdb-dev
-knot knot-dnsutils dnsperf python3-dnspython
+knot knot-dnsutils dnsperf python3-dnspython bind9-dnsutils
 libpcre2-dev libcmocka-dev clang libclang-rt-14-dev"
 
 missing=""

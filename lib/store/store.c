@@ -288,6 +288,26 @@ int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_opts_t *
         e2u_store_close(s);
         return r;
     }
+    /* A data file shorter than the pages LMDB's meta page says are in use (a truncated copy,
+     * a full disk at copy time) would fault (SIGBUS) on first touch of the missing pages:
+     * refuse it here, with the sizes. */
+    {
+        MDB_envinfo ei;
+        MDB_stat st;
+        struct stat fst;
+        char data[4096];
+        mdb_env_info(s->env, &ei);
+        mdb_env_stat(s->env, &st);
+        snprintf(data, sizeof(data), "%s/data.mdb", path);
+        uint64_t need = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+        if (stat(data, &fst) == 0 && (uint64_t)fst.st_size < need) {
+            int r = e2u__sdiag(diag, E2U_ECORRUPT, 0,
+                               "store %s: data file truncated (%llu bytes, the store uses %llu)",
+                               path, (unsigned long long)fst.st_size, (unsigned long long)need);
+            e2u_store_close(s);
+            return r;
+        }
+    }
     int dead = 0;
     mdb_reader_check(s->env, &dead); /* slots of killed processes */
     int r = open_dbs(s, diag);
