@@ -6,6 +6,7 @@
 #   make demo       resolve the seed examples of every enumservice
 #   make bench      the benchmarks (ns per NAPTR-set evaluation, lookups, store)
 #   make bench-server  e2ud beside Knot DNS and NSD on 1 M numbers (../shared/bench)
+#   make soak       e2ud under dnsperf for 10 minutes while e2uctl changes 1000 numbers/s
 #   make fuzz       libFuzzer runs of every target (clang; FUZZ_SECONDS each, default 120)
 #
 # Each target first installs missing Debian packages when run as root (scripts/deps.sh).
@@ -17,7 +18,7 @@ FUZZ_SECONDS ?= 120
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build test test-asan demo bench bench-server fuzz clean
+.PHONY: all deps build test test-asan demo bench bench-server soak fuzz clean
 
 all: build
 
@@ -50,6 +51,9 @@ bench: build
 
 bench-server: build
 	@bench/server.sh $(BUILD)
+
+soak: build
+	@bench/soak.sh $(BUILD)
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) -Dfuzzing=true -Dtests=false

@@ -414,9 +414,9 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             if (c->nzones == 0)
                 FAIL("'%s' before the zone's domain", k);
             e2ud_zone_conf_t *z = &c->zones[c->nzones - 1];
-            int *list;
-            size_t *n;
-            int idx;
+            int *list = NULL;
+            size_t *n = NULL;
+            int idx = -1;
             if (strcmp(k, "acl") == 0) {
                 list = z->acl;
                 n = &z->nacl;

@@ -65,6 +65,11 @@ void e2ud_qctx_free(e2ud_qctx_t *q)
     q->buf = NULL;
 }
 
+void e2ud_qctx_idle(e2ud_qctx_t *q)
+{
+    e2u_store_read_reset(q->rd);
+}
+
 void e2ud_qctx_renew(e2ud_qctx_t *q)
 {
     if (e2u_store_read_renew(q->rd) < 0)

@@ -226,6 +226,9 @@ int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_sta
 void e2ud_qctx_free(e2ud_qctx_t *q);
 /* Bring the reader to the latest commit (once per batch of queries). */
 void e2ud_qctx_renew(e2ud_qctx_t *q);
+/* Let go of the reader's snapshot while the thread has nothing to do: an idle worker must not
+ * keep LMDB from reusing the pages later commits freed (the store would only grow). */
+void e2ud_qctx_idle(e2ud_qctx_t *q);
 
 /*
  * Answer one DNS message of qlen octets into resp[cap] (cap: 65535 for TCP, the UDP buffer

@@ -134,8 +134,10 @@ static void *udp_main(void *arg)
         if (w->nfds > 1) {
             for (size_t j = 0; j < w->nfds; j++)
                 p[j] = (struct pollfd){.fd = w->fds[j], .events = POLLIN};
-            if (poll(p, (nfds_t)w->nfds, 200) <= 0)
+            if (poll(p, (nfds_t)w->nfds, 200) <= 0) {
+                e2ud_qctx_idle(&q);
                 continue;
+            }
         }
         for (size_t k = 0; k < w->nfds; k++) {
             if (w->nfds > 1 && !(p[k].revents & POLLIN))
@@ -151,8 +153,10 @@ static void *udp_main(void *arg)
             }
             int n = recvmmsg(w->fds[k], s->in, BATCH, w->nfds > 1 ? MSG_DONTWAIT : MSG_WAITFORONE,
                              NULL);
-            if (n <= 0)
-                continue; /* timeout (the stop check) or EINTR */
+            if (n <= 0) {
+                e2ud_qctx_idle(&q); /* timeout: also the stop check */
+                continue;
+            }
             serve_batch(w, &q, s, w->fds[k], n);
         }
     }

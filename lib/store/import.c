@@ -1487,6 +1487,8 @@ static int names_replace(wctx_t *c)
                     p += 1u + okey[p];
                 }
                 for (unsigned q = nl; q-- > 0;) {
+                    /* pos[0..nl) was filled above (cppcheck cannot see it) */
+                    // cppcheck-suppress uninitvar
                     memcpy(owner + ol, okey + pos[q], 1u + okey[pos[q]]);
                     ol += 1u + okey[pos[q]];
                 }
@@ -1684,6 +1686,7 @@ static int merge_all(wctx_t *c)
             pos[nl++] = p;
         uint8_t owner[256];
         for (unsigned q = nl; q-- > 0;) {
+            // cppcheck-suppress uninitvar ; pos[0..nl) was filled above
             memcpy(owner + ol, kk + pos[q], 1u + kk[pos[q]]);
             ol += 1u + kk[pos[q]];
         }
