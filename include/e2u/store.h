@@ -119,6 +119,10 @@ E2U_API int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_
 /* Close a store. Every reader, iterator and write transaction must have ended. NULL-safe. */
 E2U_API void e2u_store_close(e2u_store_t *s);
 
+/* Where the store's data is mapped and how many octets of it are in use (for a server that
+ * wants to prefault its pages, e.g. with madvise(MADV_POPULATE_READ)). Returns 0. */
+E2U_API int e2u_store_mapping(e2u_store_t *s, void **addr, size_t *used);
+
 /* The directory the store was opened from (owned by the store). */
 E2U_API const char *e2u_store_path(const e2u_store_t *s);
 

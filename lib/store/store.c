@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -327,6 +328,44 @@ void e2u_store_close(e2u_store_t *s)
         mdb_env_close(s->env);
     free(s->path);
     free(s);
+}
+
+int e2u_store_mapping(e2u_store_t *s, void **addr, size_t *used)
+{
+    MDB_envinfo ei;
+    MDB_stat st;
+    if (!s || !addr || !used)
+        return E2U_EINVAL;
+    mdb_env_info(s->env, &ei);
+    mdb_env_stat(s->env, &st);
+    *addr = ei.me_mapaddr;
+    *used = ((size_t)ei.me_last_pgno + 1) * st.ms_psize;
+    if (*addr)
+        return 0;
+    /* LMDB reports its map address only for MDB_FIXEDMAP; otherwise find the mapping of the
+     * data file in /proc/self/maps. */
+    char want[4096], real[4096], line[4600];
+    snprintf(want, sizeof(want), "%s/data.mdb", s->path);
+    if (!realpath(want, real))
+        return E2U_ENOENT;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return E2U_EIO;
+    size_t rl = strlen(real);
+    while (fgets(line, sizeof(line), f)) {
+        size_t ll = strlen(line);
+        while (ll && (line[ll - 1] == '\n' || line[ll - 1] == ' '))
+            line[--ll] = '\0';
+        if (ll >= rl && strcmp(line + ll - rl, real) == 0) {
+            unsigned long start;
+            if (sscanf(line, "%lx-", &start) == 1) {
+                *addr = (void *)start;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return *addr ? 0 : E2U_ENOENT;
 }
 
 const char *e2u_store_path(const e2u_store_t *s)
