@@ -51,7 +51,9 @@ static void *arena_alloc(chunk_t **head, size_t n)
     n = (n + 7) & ~(size_t)7;
     chunk_t *c = *head;
     if (!c || c->cap - c->used < n) {
-        size_t cap = n > 4000 ? n : 4000;
+        /* most lookups need under a kilobyte; later chunks are larger */
+        size_t base = c ? 4000 : 1000;
+        size_t cap = n > base ? n : base;
         chunk_t *nc = malloc(sizeof(chunk_t) + cap);
         if (!nc)
             return NULL;
@@ -595,6 +597,12 @@ static void run(e2u__lookup_t *lk)
     if ((lk->depth == 0 || lk->failed_alloc) && !lk->done) {
         e2u_lookup_t *p = &lk->pub;
         lk->done = true;
+        /* the stack is not needed any more: a finished lookup may wait a while to be printed */
+        for (size_t i = 0; i < lk->depth; i++)
+            free(lk->frames[i].rules);
+        lk->depth = 0;
+        free(lk->frames);
+        lk->frames = NULL;
         if (lk->failed_alloc) {
             p->status = E2U_STATUS_DNS_ERROR;
             p->error = "out of memory";

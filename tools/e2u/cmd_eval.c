@@ -150,7 +150,7 @@ int cmd_eval(int argc, char **argv)
                           .strict_order = c.strict_order,
                           .allow_private = c.allow_private};
     int e = e2u_eval_new(&ev, &eo);
-    e2u_eval_result_t er;
+    e2u_eval_result_t er = {0};
     if (e == 0)
         e = e2u_eval_rrset(ev, &num, rd, nrec, &er);
     if (e < 0) {
