@@ -111,10 +111,14 @@ class Knot:
 class FakeDNS:
     """A scripted UDP responder: handler(query_bytes) -> response bytes or None (silence)."""
 
-    def __init__(self, handler):
+    def __init__(self, handler, port=0):
         import threading
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        try:
+            self.sock.bind(("127.0.0.1", port))
+        except OSError:
+            self.sock.close()
+            raise
         self.port = self.sock.getsockname()[1]
         self.handler = handler
         self.stopped = False

@@ -199,13 +199,22 @@ class TcpFake:
     """A fake server answering over UDP (with TC) and TCP with the same handler."""
 
     def __init__(self, handler, truncate_udp=False):
-        self.udp = daemons.FakeDNS(lambda q: self._udp(q))
-        self.port = self.udp.port
         self.handler = handler
         self.truncate_udp = truncate_udp
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
+        # The TCP port is taken first, then UDP on the same number; a port
+        # whose UDP side is busy is given back and another one tried.
+        for _ in range(50):
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.tcp.bind(("127.0.0.1", 0))
+            self.port = self.tcp.getsockname()[1]
+            try:
+                self.udp = daemons.FakeDNS(lambda q: self._udp(q), self.port)
+                break
+            except OSError:
+                self.tcp.close()
+        else:
+            raise OSError("no port free for both UDP and TCP")
         self.tcp.listen(8)
         self.tcp.settimeout(0.2)
         self.stopped = False
