@@ -9,9 +9,12 @@
  *      (or more than one): dropped, nothing is sent. No question: FORMERR, header only. A
  *      question that parses in a message that does not (two OPTs, trailing octets, counts
  *      that lie): FORMERR with the question (RFC 1035 §4.1.1). Opcode other than QUERY:
- *      NOTIMP; AXFR/IXFR over UDP: NOTIMP. An OPT of a version we do not speak: BADVERS with
- *      our OPT (RFC 6891 §6.1.3). Class other than IN (or ANY): REFUSED.
+ *      NOTIMP; AXFR over UDP: NOTIMP, IXFR over UDP: our SOA (RFC 1995 §2). An OPT of a
+ *      version we do not speak: BADVERS with our OPT (RFC 6891 §6.1.3). Class other than IN
+ *      (or ANY): REFUSED.
  *   2. Zone. No zone holds the name: REFUSED, not authoritative (RFC 1034 §4.3.2 step 2).
+ *      A private zone the client may not query: REFUSED. A secondary zone past its EXPIRE
+ *      (xfr_in.c): SERVFAIL.
  *   3. The name, as the store classifies it (e2u/store.h): data of the asked type in the answer
  *      (CNAMEs followed inside the zone); NODATA and NXDOMAIN with the zone's SOA in authority,
  *      its TTL the lesser of the SOA's TTL and MINIMUM (RFC 2308 §3); a zone cut below the
@@ -190,6 +193,11 @@ static void answer_zone(ans_t *a)
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED); /* a private zone (RFC 4769 §7) */
         return;
     }
+    if (e2ud_zone_expired(sa.zone->origin)) {
+        /* a secondary's zone past its SOA EXPIRE (RFC 1035 §3.3.13): no longer authoritative */
+        knot_wire_set_rcode(pkt->wire, KNOT_RCODE_SERVFAIL);
+        return;
+    }
     knot_pkt_begin(pkt, KNOT_ANSWER);
     for (int chain = 0;; chain++) {
         if (sa.kind == E2U_STORE_DELEGATION) {
@@ -328,6 +336,13 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         return n;
     } else if (knot_wire_get_opcode(query) != KNOT_OPCODE_QUERY) {
         err = KNOT_RCODE_NOTIMPL; /* RFC 1035 §4.1.1 */
+    } else if (!tcp && knot_pkt_qtype(qp) == KNOT_RRTYPE_IXFR && q->srv) {
+        /* RFC 1995 §2: our SOA alone, as Knot answers (xfr_out.c) */
+        size_t n = e2ud_ixfr_udp(q, qp, &req, resp, cap);
+        e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
+                         KNOT_RRTYPE_IXFR, now_ns() - t0, -1);
+        knot_pkt_free(qp);
+        return n;
     } else if (!tcp &&
                (knot_pkt_qtype(qp) == KNOT_RRTYPE_AXFR || knot_pkt_qtype(qp) == KNOT_RRTYPE_IXFR)) {
         err = KNOT_RCODE_NOTIMPL; /* zone transfers run over TCP */

@@ -280,4 +280,21 @@ void e2ud_udp_join(void);
 int e2ud_tcp_start(e2ud_server_t *srv, unsigned nworkers, e2ud_stats_t **stats);
 void e2ud_tcp_join(void);
 
+/* --- xfr_in.c --- */
+
+/* Whether the zone with this origin (wire, any case) is a secondary zone past its EXPIRE
+ * (RFC 1035 §3.3.13): no refresh succeeded for EXPIRE seconds, so the query path answers
+ * SERVFAIL for it. A few ns when no zone has expired; safe from any thread. */
+bool e2ud_zone_expired(const uint8_t *origin);
+
+/* --- xfr_out.c / notify.c --- */
+
+/* IXFR over UDP (RFC 1995 §2), for the query path in place of NOTIMP: our SOA alone, as Knot
+ * answers (the client then transfers over TCP unless it is current); NOTAUTH for a name that is
+ * not a zone's origin, REFUSED when the zone's ACL does not allow transfer, FORMERR without the
+ * client's SOA. qp is the parsed query, r its verified TSIG; the answer fits the client's EDNS
+ * payload (512 without EDNS) and cap. Returns its length. */
+size_t e2ud_ixfr_udp(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_t *resp,
+                     size_t cap);
+
 #endif

@@ -9,13 +9,24 @@
  * rest waits for EPOLLOUT. Reading pauses while more than OUT_MAX octets of answers wait, so a
  * client that never reads cannot make us buffer without bound.
  *
+ * Zone transfers (RFC 5936, RFC 1995; xfr_out.c) stream: a complete AXFR or IXFR query goes to
+ * e2ud_xfr_out_start instead of the query path, and every time the connection's output falls
+ * below XFR_QUEUE octets the next message is asked for (e2ud_xfr_out_next), so at most a few
+ * messages of a transfer of any size wait in memory; a turn makes at most XFR_BURST messages,
+ * then the worker serves its other connections. While a transfer runs the connection
+ * neither reads nor answers further queries (pipelined ones stay in its input buffer and are
+ * answered in order once it ends, RFC 7766 §6.2.1.1), which also keeps its answers from being
+ * interleaved with the transfer's messages.
+ *
  * Bounds against slow or hostile clients (DESIGN.md; issue "Bad input"):
  *   - tcp-max-clients connections in all; one more is accepted and closed at once;
  *   - tcp-idle-timeout: a connection with no complete message for that long is closed;
  *   - tcp-io-timeout: a message whose first octet arrived that long ago and is still
  *     incomplete is closed (slowloris);
  *   - a message shorter than a DNS header closes the connection; garbage of any length costs
- *     at most one 65535-octet buffer per connection and a FORMERR per framed message.
+ *     at most one 65535-octet buffer per connection and a FORMERR per framed message;
+ *   - output that makes no progress for tcp-idle-timeout (a client that stopped reading its
+ *     answers or a transfer) closes the connection.
  * The deadlines are checked when epoll_wait times out (every 250 ms at most), so a stalled
  * client never delays the others.
  */
@@ -31,9 +42,11 @@
 
 #include "server.h"
 
-#define IN_MAX  (2 + 65535)
-#define OUT_MAX (256 * 1024)
-#define EVENTS  64
+#define IN_MAX    (2 + 65535)
+#define OUT_MAX   (256 * 1024)
+#define XFR_QUEUE (64 * 1024) /* a transfer's messages waiting to be written: about four */
+#define XFR_BURST 16          /* messages of one transfer per turn, so other clients get theirs */
+#define EVENTS    64
 
 typedef struct conn {
     int fd;
@@ -43,6 +56,8 @@ typedef struct conn {
     size_t out_len, out_cap, out_off;
     uint64_t last_msg_ms; /* when the last complete message (or the accept) happened */
     uint64_t partial_ms;  /* when the first octet of the incomplete message arrived, or 0 */
+    uint64_t out_ms;      /* when the output last made progress (or started waiting) */
+    e2ud_xfr_t *xfr;      /* a zone transfer in progress: reading pauses until it ends */
     struct sockaddr_storage peer;
     struct conn *next, *prev;
 } conn_t;
@@ -75,6 +90,7 @@ static void conn_close(tworker_t *w, conn_t *c)
     close(c->fd);
     c->prev->next = c->next;
     c->next->prev = c->prev;
+    e2ud_xfr_out_free(c->xfr);
     free(c->in);
     free(c->out);
     free(c);
@@ -84,7 +100,9 @@ static void conn_close(tworker_t *w, conn_t *c)
 static void want(tworker_t *w, conn_t *c)
 {
     struct epoll_event ev = {.data.ptr = c};
-    ev.events = (c->out_len > c->out_off ? EPOLLOUT : 0) | (c->out_len < OUT_MAX ? EPOLLIN : 0);
+    /* a transfer waits for the socket to take more: EPOLLOUT is its turn */
+    ev.events = (c->out_len > c->out_off || c->xfr ? EPOLLOUT : 0) |
+                (!c->xfr && c->out_len < OUT_MAX ? EPOLLIN : 0);
     epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -101,6 +119,7 @@ static bool flush_out(conn_t *c)
             return false;
         }
         c->out_off += (size_t)n;
+        c->out_ms = now_ms();
     }
     c->out_off = c->out_len = 0;
     return true;
@@ -108,6 +127,15 @@ static bool flush_out(conn_t *c)
 
 static bool queue_answer(conn_t *c, const uint8_t *a, size_t n)
 {
+    if (c->out_off) {
+        /* what was written makes room: a transfer appends to a partly written buffer, which
+         * must not grow with the whole transfer */
+        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+        c->out_len -= c->out_off;
+        c->out_off = 0;
+    }
+    if (c->out_len == 0)
+        c->out_ms = now_ms();
     if (c->out_len + 2 + n > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 4096;
         while (cap < c->out_len + 2 + n)
@@ -125,13 +153,96 @@ static bool queue_answer(conn_t *c, const uint8_t *a, size_t n)
     return true;
 }
 
-/* Read and answer; false when the connection must close. */
-static bool on_readable(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp)
+/* Answer the complete messages buffered in c->in, in order, until a transfer starts or the
+ * output is full; false when the connection must close. */
+static bool answer_buffered(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp, bool *renewed)
+{
+    size_t off = 0;
+    bool ok = true;
+    while (!c->xfr && c->out_len < OUT_MAX && c->in_len - off >= 2) {
+        size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
+        if (mlen < 12) {
+            ok = false; /* not even a header: a broken or hostile stream */
+            break;
+        }
+        if (c->in_len - off - 2 < mlen)
+            break;
+        if (!*renewed) {
+            e2ud_qctx_renew(q);
+            *renewed = true;
+        }
+        const uint8_t *m = c->in + off + 2;
+        size_t rl = 0;
+        if (e2ud_is_xfr_query(m, mlen))
+            c->xfr = e2ud_xfr_out_start(q, m, mlen, &c->peer, resp, 65535, &rl);
+        else
+            rl = e2ud_answer(q, m, mlen, resp, 65535, &c->peer, true);
+        atomic_fetch_add_explicit(&w->stats->tcp, 1, memory_order_relaxed);
+        off += 2 + mlen;
+        c->last_msg_ms = now_ms();
+        if (rl && !queue_answer(c, resp, rl)) {
+            ok = false;
+            break;
+        }
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+        c->partial_ms = c->in_len ? now_ms() : 0;
+    }
+    return ok;
+}
+
+/* Queue the transfer's next messages while fewer than XFR_QUEUE octets wait; false when the
+ * connection must close (a transfer that fails midway is cut: the client sees the stream end
+ * early and discards it, RFC 5936 §2.2). */
+static bool pump_xfr(conn_t *c, uint8_t *resp, unsigned *budget)
+{
+    while (c->xfr && *budget > 0 && (c->out_len - c->out_off) < XFR_QUEUE) {
+        (*budget)--;
+        size_t len = 0;
+        int r = e2ud_xfr_out_next(c->xfr, resp, 65535, &len);
+        if (r < 0)
+            return false;
+        if (len && !queue_answer(c, resp, len))
+            return false;
+        if (r == 0) {
+            e2ud_xfr_out_free(c->xfr);
+            c->xfr = NULL;
+            c->partial_ms = c->in_len ? now_ms() : 0; /* its deadline starts again */
+        }
+    }
+    return true;
+}
+
+/*
+ * Move the connection forward: transfer messages, buffered queries, then (when readable) what
+ * the socket holds, writing as it goes, until it must wait for the socket. False when the
+ * connection must close.
+ */
+static bool service(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp, bool readable)
 {
     bool renewed = false;
+    unsigned budget = XFR_BURST;
     for (;;) {
+        bool in_xfr = c->xfr != NULL;
+        if (!pump_xfr(c, resp, &budget))
+            return false;
+        if (in_xfr && !c->xfr)
+            renewed = false; /* a transfer may have taken long: queries see the latest data */
+        if (!answer_buffered(w, q, c, resp, &renewed) || !flush_out(c))
+            return false;
+        if (c->xfr) {
+            if (c->out_len > c->out_off || budget == 0)
+                return true; /* EPOLLOUT brings us back */
+            continue;        /* the socket took it all: the next messages */
+        }
         if (c->out_len >= OUT_MAX)
-            return true; /* answers wait: stop reading until they are written */
+            return true; /* answers wait: EPOLLOUT brings us back */
+        if (c->in_len >= 2 && c->in_len - 2 >= ((size_t)c->in[0] << 8 | c->in[1]))
+            continue; /* a complete message still waits (the output was full before) */
+        if (!readable)
+            return true;
         ssize_t n = recv(c->fd, c->in + c->in_len, IN_MAX - c->in_len, 0);
         if (n == 0)
             return false;
@@ -145,31 +256,6 @@ static bool on_readable(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp)
         if (c->in_len == 0)
             c->partial_ms = now_ms();
         c->in_len += (size_t)n;
-        size_t off = 0;
-        while (c->in_len - off >= 2) {
-            size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
-            if (mlen < 12)
-                return false; /* not even a header: a broken or hostile stream */
-            if (c->in_len - off - 2 < mlen)
-                break;
-            if (!renewed) {
-                e2ud_qctx_renew(q);
-                renewed = true;
-            }
-            size_t rl = e2ud_answer(q, c->in + off + 2, mlen, resp, 65535, &c->peer, true);
-            atomic_fetch_add_explicit(&w->stats->tcp, 1, memory_order_relaxed);
-            if (rl && !queue_answer(c, resp, rl))
-                return false;
-            off += 2 + mlen;
-            c->last_msg_ms = now_ms();
-        }
-        if (off) {
-            memmove(c->in, c->in + off, c->in_len - off);
-            c->in_len -= off;
-            c->partial_ms = c->in_len ? now_ms() : 0;
-        }
-        if (!flush_out(c))
-            return false;
     }
 }
 
@@ -216,10 +302,13 @@ static void expire(tworker_t *w)
     const e2ud_conf_t *cf = w->srv->conf;
     for (conn_t *c = w->head.next, *n; c != &w->head; c = n) {
         n = c->next;
-        bool idle =
-            c->in_len == 0 && c->out_len == 0 && now - c->last_msg_ms > cf->tcp_idle_timeout_ms;
-        bool slow = c->partial_ms && now - c->partial_ms > cf->tcp_io_timeout_ms;
-        if (idle || slow) {
+        bool idle = !c->xfr && c->in_len == 0 && c->out_len == 0 &&
+                    now - c->last_msg_ms > cf->tcp_idle_timeout_ms;
+        bool slow = !c->xfr && c->partial_ms && now - c->partial_ms > cf->tcp_io_timeout_ms;
+        /* output waits, or a transfer waits for the socket to take more */
+        bool stalled =
+            (c->out_len > c->out_off || c->xfr) && now - c->out_ms > cf->tcp_idle_timeout_ms;
+        if (idle || slow || stalled) {
             atomic_fetch_add_explicit(&w->stats->tcp_timeouts, 1, memory_order_relaxed);
             conn_close(w, c);
         }
@@ -242,6 +331,8 @@ static void *tcp_main(void *arg)
     uint64_t last_expire = now_ms();
     while (!atomic_load_explicit(&srv->stop, memory_order_relaxed)) {
         int n = epoll_wait(w->epfd, evs, EVENTS, 250);
+        if (n == 0)
+            e2ud_qctx_idle(&q); /* nothing to do: release the store snapshot (see udp.c) */
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if ((uintptr_t)p < E2UD_LISTEN_MAX + 1) { /* a listen socket: index + 1 */
@@ -254,8 +345,8 @@ static void *tcp_main(void *arg)
                 ok = (evs[i].events & EPOLLIN) != 0; /* read what is left, then close */
             if (ok && (evs[i].events & EPOLLOUT))
                 ok = flush_out(c);
-            if (ok && (evs[i].events & EPOLLIN))
-                ok = on_readable(w, &q, c, resp);
+            if (ok)
+                ok = service(w, &q, c, resp, (evs[i].events & EPOLLIN) != 0);
             if (!ok)
                 conn_close(w, c);
             else

@@ -296,7 +296,7 @@ class Differential(unittest.TestCase):
         for tcp in (False, True):
             for label, wire in cases.items():
                 if tcp and label == "axfr-over-udp":
-                    continue  # a real transfer over TCP: tests/system/test_xfr.py
+                    continue  # a real transfer over TCP: tests/system/test_xfr_out.py
                 a = self.raw(self.knot.port, wire, tcp)
                 b = self.raw(self.e2ud.port, wire, tcp)
                 def key(m):
