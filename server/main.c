@@ -203,6 +203,7 @@ int main(int argc, char **argv)
     e2u_diag_t d;
     if (e2u_store_open(&srv.store, conf.db, &so, &d) < 0) {
         e2ud_log(LOG_CRIT, "store %s: %s", conf.db, d.msg);
+        e2ud_conf_free(&conf);
         return 1;
     }
 

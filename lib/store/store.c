@@ -303,8 +303,8 @@ int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_opts_t *
         uint64_t need = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
         if (stat(data, &fst) == 0 && (uint64_t)fst.st_size < need) {
             int r = e2u__sdiag(diag, E2U_ECORRUPT, 0,
-                               "store %s: data file truncated (%llu bytes, the store uses %llu)",
-                               path, (unsigned long long)fst.st_size, (unsigned long long)need);
+                               "%s: the data file is truncated (%llu bytes, the store uses %llu)",
+                               data, (unsigned long long)fst.st_size, (unsigned long long)need);
             e2u_store_close(s);
             return r;
         }

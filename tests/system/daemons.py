@@ -20,6 +20,14 @@ def _die_with_parent():
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def sanitized(path):
+    """Whether the program at path is built with AddressSanitizer. Its allocator keeps freed
+    memory in quarantine and adds shadow memory, so a test's bound on resident memory holds
+    only for the plain build (make test runs both)."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def free_port(kind=socket.SOCK_DGRAM):
     """A port free for both UDP and TCP on 127.0.0.1 at this moment."""
     for _ in range(50):

@@ -126,7 +126,7 @@ class ServerFaults(unittest.TestCase):
         size = os.path.getsize(data)
         with open(data, "r+b") as f:
             f.truncate(size // 3)
-        err = self.start_fails("store")
+        err = self.start_fails("data file is truncated")
         self.assertNotIn("Segmentation", err)
         # garbage instead of a store
         with open(data, "wb") as f:

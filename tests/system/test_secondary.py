@@ -475,7 +475,8 @@ class Hostile(unittest.TestCase):
                              sorted(x for x in naptr_for(self.nums[i], i)), f"number {i}")
         rss = s.rss_kib()
         self.report.append(f"    {self._testMethodName:32s} {rss:8d}  ({elapsed:.1f} s)")
-        self.assertLess(rss, self.rss0 + 32 * 1024, "e2ud's memory grew")
+        if not daemons.sanitized(E2UD):
+            self.assertLess(rss, self.rss0 + 32 * 1024, "e2ud's memory grew")
         return line
 
     def test_oversize_record(self):
@@ -583,7 +584,8 @@ class Bounded(unittest.TestCase):
         peak, now = s.rss_kib("VmHWM"), s.rss_kib()
         print(f"\n  {xfr_mode}: {octets / 1e6:.0f} MB in {time.time() - t0:.1f} s; VmRSS "
               f"{rss0} -> {now} KiB, peak {peak} KiB", file=sys.stderr)
-        self.assertLess(now, rss0 + 16 * 1024)
+        if not daemons.sanitized(E2UD):
+            self.assertLess(now, rss0 + 16 * 1024)
         return octets, peak - rss0
 
     def test_endless_axfr_100_mb(self):
@@ -591,7 +593,8 @@ class Bounded(unittest.TestCase):
         (the records go to a temporary file, never to memory)."""
         octets, grew = self.stream("endless", r"failed after .*exceeds xfr-max-size \(100000000")
         self.assertGreater(octets, 99_000_000)
-        self.assertLess(grew, 32 * 1024)
+        if not daemons.sanitized(E2UD):
+            self.assertLess(grew, 32 * 1024)
 
     def test_endless_ixfr_change(self):
         """One IXFR difference sequence that never ends: held in memory up to the change limit
@@ -599,7 +602,8 @@ class Bounded(unittest.TestCase):
         s = self.e2ud
         self.stream("endless-ixfr", r"IXFR change holds more than 1000000 records or 64 MiB; "
                                     r"trying AXFR")
-        self.assertLess(s.rss_kib("VmHWM"), 64 * 1024 + 96 * 1024)
+        if not daemons.sanitized(E2UD):
+            self.assertLess(s.rss_kib("VmHWM"), 64 * 1024 + 96 * 1024)
 
 
 # --- well-behaved paths, with TSIG ------------------------------------------------------------

@@ -208,11 +208,6 @@ class WriterLock:
             self.lib.mdb_env_close(self.env)
 
 
-def asan_build(path):
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 class UpdateTest(unittest.TestCase):
     acls = DEFAULT_ACLS
     zone_acl = ("upd",)
@@ -1001,7 +996,7 @@ class Flood(UpdateTest):
     def env(self):
         """Under AddressSanitizer, freed memory sits in quarantine (RSS grows by design): turn
         the quarantine off for this test, so that RSS measures what e2ud keeps."""
-        if not asan_build(E2UD):
+        if not daemons.sanitized(E2UD):
             return None
         env = dict(os.environ)
         opts = env.get("ASAN_OPTIONS", "")
@@ -1108,7 +1103,7 @@ class Flood(UpdateTest):
         self.assertIn("sip:authorized@", self.journal().split("serial ")[-1])
         self.assertNotIn("flood.example.com", self.journal() + ctl(self.db, "export", ORIGIN))
         self.assertEqual(self.query(num("2155500001")).rcode(), dns.rcode.NXDOMAIN)
-        limit = 4096 if asan_build(E2UD) else 1024
+        limit = 4096 if daemons.sanitized(E2UD) else 1024
         self.assertLess(rss1 - rss0, limit,
                         f"e2ud grew from {rss0} to {rss1} KiB over the flood ({elapsed:.1f} s)")
         sys.stderr.write(f"[flood: 6000 UDP + 300 TCP unauthorized updates in {elapsed:.1f} s, "
