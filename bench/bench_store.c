@@ -44,6 +44,13 @@ int main(int argc, char **argv)
     size_t cap = 1 << 20, n = 0;
     uint8_t *names = malloc(cap * 64);
     uint8_t *lens = malloc(cap);
+    if (!names || !lens) {
+        fprintf(stderr, "out of memory\n");
+        free(names);
+        free(lens);
+        fclose(f);
+        return 1;
+    }
     char line[512];
     while (fgets(line, sizeof(line), f) && n < cap) {
         char *sp = strchr(line, ' ');
@@ -57,20 +64,21 @@ int main(int argc, char **argv)
         }
     }
     fclose(f);
+    int ret = 1;
+    e2u_store_t *s = NULL;
+    e2u_store_rd_t *rd = NULL;
     if (!n) {
         fprintf(stderr, "no queries\n");
-        return 1;
+        goto out;
     }
-    e2u_store_t *s;
     e2u_store_opts_t o = {.read_only = true};
     e2u_diag_t d;
     if (e2u_store_open(&s, argv[1], &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
-        return 1;
+        goto out;
     }
-    e2u_store_rd_t *rd;
     if (e2u_store_read_begin(s, &rd) < 0)
-        return 1;
+        goto out;
     static uint8_t buf[E2U_STORE_BUF_MIN];
     uint64_t kinds[8] = {0}, done = 0, naptrs = 0;
     /* warm the cache: one pass */
@@ -110,7 +118,11 @@ int main(int argc, char **argv)
            100.0 * (double)kinds[E2U_STORE_BLOCK] / (double)done);
     printf("NAPTR per number %.2f\n",
            kinds[E2U_STORE_NUMBER] ? (double)naptrs / (double)kinds[E2U_STORE_NUMBER] : 0.0);
+    ret = 0;
+out:
     e2u_store_read_end(rd);
     e2u_store_close(s);
-    return 0;
+    free(lens);
+    free(names);
+    return ret;
 }

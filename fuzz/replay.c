@@ -105,13 +105,15 @@ int main(int argc, char **argv)
     size_t n = 0, cap = 0;
     const char *m = getenv("E2U_REPLAY_MUTATIONS");
     long mutations = m ? strtol(m, NULL, 10) : 200;
+    uint8_t *buf = NULL;
+    int rc = 2;
 
     for (int a = 1; a < argc; a++) {
         DIR *d = opendir(argv[a]);
         struct dirent *e;
         if (!d) {
             fprintf(stderr, "replay: cannot open corpus %s\n", argv[a]);
-            return 2;
+            goto out;
         }
         while ((e = readdir(d)) != NULL) {
             char path[4096];
@@ -124,8 +126,10 @@ int main(int argc, char **argv)
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
                 input_t *ni = realloc(inputs, cap * sizeof(*inputs));
-                if (!ni)
-                    return 2;
+                if (!ni) {
+                    closedir(d);
+                    goto out;
+                }
                 inputs = ni;
             }
             if (load(path, &inputs[n]) == 0)
@@ -135,16 +139,16 @@ int main(int argc, char **argv)
     }
     if (n == 0) {
         fprintf(stderr, "replay: empty corpus\n");
-        return 2;
+        goto out;
     }
     /* the corpus itself, then the empty input */
     for (size_t i = 0; i < n; i++)
         LLVMFuzzerTestOneInput(inputs[i].data, inputs[i].len);
     LLVMFuzzerTestOneInput((const uint8_t *)"", 0);
 
-    uint8_t *buf = malloc(REPLAY_MAX_INPUT + 1);
+    buf = malloc(REPLAY_MAX_INPUT + 1);
     if (!buf)
-        return 2;
+        goto out;
     long runs = 0;
     for (size_t i = 0; i < n; i++) {
         for (long k = 0; k < mutations; k++) {
@@ -158,9 +162,11 @@ int main(int argc, char **argv)
         }
     }
     printf("replayed %zu inputs and %ld mutations\n", n, runs);
+    rc = 0;
+out:
     free(buf);
     for (size_t i = 0; i < n; i++)
         free(inputs[i].data);
     free(inputs);
-    return 0;
+    return rc;
 }

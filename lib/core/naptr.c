@@ -166,10 +166,13 @@ static bool lex_skip(lex_t *lx, e2u_diag_t *diag, int *rc)
     return false;
 }
 
-/* Read one <character-string> (quoted or bare) into out[255], unescaping. */
+/* Read one <character-string> (quoted or bare) into out[255], unescaping. *olen is 0 on
+ * failure: the lex_* functions set their outputs on every path, so that a caller never reads
+ * an unset value (the analyzer cannot see across files that e2u__diag returns its code). */
 static int lex_cstr(lex_t *lx, const char *field, uint8_t *out, uint8_t *olen, e2u_diag_t *diag)
 {
     int rc = 0;
+    *olen = 0;
     if (!lex_skip(lx, diag, &rc))
         return rc ? rc
                   : e2u__diag(diag, E2U_ENAPTR, lx->i, "missing %s field at position %zu", field,
@@ -229,10 +232,13 @@ static int lex_cstr(lex_t *lx, const char *field, uint8_t *out, uint8_t *olen, e
     return 0;
 }
 
-/* A bare token (number or name): its span, no unescaping (the caller does that). */
+/* A bare token (number or name): its span, no unescaping (the caller does that). On failure
+ * the span is NULL and empty. */
 static int lex_token(lex_t *lx, const char *field, const char **tok, size_t *tlen, e2u_diag_t *diag)
 {
     int rc = 0;
+    *tok = NULL;
+    *tlen = 0;
     if (!lex_skip(lx, diag, &rc))
         return rc ? rc
                   : e2u__diag(diag, E2U_ENAPTR, lx->i, "missing %s field at position %zu", field,
@@ -251,11 +257,13 @@ static int lex_token(lex_t *lx, const char *field, const char **tok, size_t *tle
     return 0;
 }
 
+/* A decimal number 0..65535; *v is 0 on failure. */
 static int lex_u16(lex_t *lx, const char *field, uint16_t *v, e2u_diag_t *diag)
 {
     const char *t;
     size_t tl;
     char ob[8];
+    *v = 0;
     int rc = lex_token(lx, field, &t, &tl, diag);
     if (rc < 0)
         return rc;

@@ -558,6 +558,10 @@ int e2u_subst_apply(e2u_regex_t *rx, const e2u_subst_t *s, const char *subject, 
 {
     if (!rx || !s || !out || cap == 0 || (!subject && len) || !s->ere)
         return e2u__diag(diag, E2U_EINVAL, 0, "invalid arguments");
+    /* (NULL, 0) is the empty subject. Give it a real address: a group matching the empty string
+     * would otherwise be copied with memcpy(out, NULL + 0, 0), undefined behaviour. */
+    if (!subject)
+        subject = "";
     entry_t *e = lookup(rx, s);
     if (e->err < 0)
         return e2u__diag(diag, e->err, 0, "%s", e->msg);

@@ -992,7 +992,7 @@ static int parse_sip(e2u_uri_t *u, const char *s, size_t len, size_t i, e2u_diag
     /* uri-parameters = *( ";" uri-parameter ); other-param = pname [ "=" pvalue ] covers the
      * named ones syntactically; only user=phone is interpreted. */
     while (i < len && s[i] == ';') {
-        size_t n0 = ++i, n1, v0, v1;
+        size_t n0 = ++i, n1;
         i = scan(s, i, len, sip_param_char);
         n1 = i;
         if (n0 == n1) {
@@ -1001,11 +1001,10 @@ static int parse_sip(e2u_uri_t *u, const char *s, size_t len, size_t i, e2u_diag
                                  "empty uri-parameter name after ';' at position %zu", n0);
             return bad_char(diag, s, i, len, "in a uri-parameter");
         }
-        v0 = v1 = n1;
         if (i < len && s[i] == '=') {
-            v0 = ++i;
+            size_t v0 = ++i;
             i = scan(s, i, len, sip_param_char);
-            v1 = i;
+            size_t v1 = i;
             if (v0 == v1)
                 return e2u__diag(diag, E2U_EURI, v0,
                                  "empty value for uri-parameter '%.*s' at position %zu",
@@ -1187,7 +1186,7 @@ static int check_generic(const char *s, size_t len, size_t i, e2u_diag_t *diag)
                 return bad_char(diag, s, e, h, "in the userinfo");
             h++;
         }
-        size_t p = h;
+        size_t p; /* the end of the host */
         if (h < a1 && s[h] == '[') {
             /* IP-literal = "[" ( IPv6address / IPvFuture ) "]" */
             const char *rb = memchr(s + h, ']', a1 - h);

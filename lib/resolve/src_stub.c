@@ -1292,7 +1292,7 @@ static void udp_flush(stub_t *s, udp_t *u)
                 u->q.head = s->spos[0];
                 break;
             }
-            n = 0; /* the first datagram was refused: skip it */
+            /* the first datagram was refused: skip it */
             pair_t pr = u->q.v[s->spos[0]];
             query_t *q = Q(s, pr.idx);
             q->in_sendq = false;

@@ -196,9 +196,9 @@ static int fake_count(fake_t *f)
 /* Parse a query the way a server would: header, question, an OPT in additional. */
 static bool parse_query(const uint8_t *m, size_t len, fq_t *q)
 {
+    memset(q, 0, sizeof(*q)); /* first: *q is defined even when the query is refused */
     if (len < 12)
         return false;
-    memset(q, 0, sizeof(*q));
     q->id = (uint16_t)(m[0] << 8 | m[1]);
     q->flags = (unsigned)(m[2] << 8 | m[3]);
     unsigned arcount = (unsigned)(m[10] << 8 | m[11]);

@@ -351,6 +351,22 @@ static void test_cache(void **state)
     e2u_regex_free(small);
 }
 
+/* (NULL, 0) is the empty subject, also when a group captures the empty string and is copied
+ * into the result (that copy once read from a NULL source). */
+static void test_null_subject(void **state)
+{
+    (void)state;
+    const char *expr = "!^(.*)$!<\\1>!";
+    e2u_subst_t s;
+    char out[16];
+    size_t olen = 99;
+    assert_int_equal(e2u_subst_parse(&s, expr, strlen(expr), NULL), 0);
+    assert_int_equal(e2u_subst_apply(rx, &s, NULL, 0, out, sizeof(out), &olen, NULL), 0);
+    assert_string_equal(out, "<>");
+    assert_int_equal(olen, 2);
+    assert_int_equal(e2u_subst_apply(rx, &s, NULL, 1, out, sizeof(out), NULL, NULL), E2U_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_ere_dialect),    cmocka_unit_test(test_refused_patterns),
         cmocka_unit_test(test_hostile_patterns), cmocka_unit_test(test_output_bounds),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_null_subject),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

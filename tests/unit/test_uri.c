@@ -264,9 +264,7 @@ static void test_tel_np_forms(void **state)
 
     /* E2U_TEL_VALUE_MAX (64) is the room for a normalised value: '+' and 63 digits fit, a
      * 64th digit does not. "tel:+1;rn=+" is 11 octets, so the 64th digit is at 11 + 63 = 74 */
-    char buf[200];
-    memset(buf, 0, sizeof(buf));
-    memcpy(buf, "tel:+1;rn=+", 11);
+    char buf[200] = "tel:+1;rn=+"; /* the rest zero */
     memset(buf + 11, '4', 63);
     u = parse_ok(buf);
     assert_int_equal(strlen(u.tel.rn), 64);
@@ -878,9 +876,8 @@ static void test_borrowing(void **state)
     assert_int_equal(u.host_len, 14);
 
     /* only len octets are read: the same text cut short is judged on its own */
-    char buf[64];
-    memcpy(buf, "tel:+12155550123;npdi", 21);
-    memset(buf + 21, ' ', sizeof(buf) - 21); /* not NUL-terminated */
+    char buf[64] = "tel:+12155550123;npdi";
+    memset(buf + 21, ' ', sizeof(buf) - 21); /* spaces over the NUL: not NUL-terminated */
     e2u_diag_t d;
     assert_int_equal(e2u_uri_parse(&u, buf, 21, &d), 0);
     tel_is(&u, "+12155550123", true, NULL, NULL);
