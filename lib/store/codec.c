@@ -203,6 +203,9 @@ bool e2u__name_digits(const uint8_t *wire, const uint8_t *off, unsigned nrel, ch
 
 size_t e2u__origin_prefix(const uint8_t *origin, char *out, size_t cap)
 {
+    /* No room even for the NUL: cap - 1 below would wrap to a huge count. */
+    if (cap == 0)
+        return 0;
     uint8_t off[128];
     unsigned nl = e2u__labels(origin, off);
     unsigned k = 0;

@@ -275,7 +275,9 @@ int e2u__csv_record(const e2u__csv_row_t *row, e2u__csv_rec_t *r, e2u_diag_t *di
     size_t o = 0;
     int rc;
     if (row->n == 7) {
-        uint16_t order, pref;
+        /* Set on success only; the analyzer cannot see through the variadic sdiag() that
+         * every failure returns < 0, hence the zeros. */
+        uint16_t order = 0, pref = 0;
         if ((rc = key_field(row->f[0], row->len[0], r, diag)) < 0)
             return rc;
         if ((rc = u16_field(row->f[1], row->len[1], "ORDER", &order, diag)) < 0 ||

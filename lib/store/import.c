@@ -656,6 +656,10 @@ static int parse_zone(imp_t *im, const char *path)
 
 static int read_all(const char *path, char **data, size_t *len, bool *mapped, e2u_diag_t *diag)
 {
+    /* Outputs are defined on every path, failures included: the callers' error checks go
+     * through e2u__sdiag(), whose return value the analyzer cannot see from this file. */
+    *data = NULL;
+    *len = 0;
     *mapped = false;
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1008,6 +1012,9 @@ static int resolve_conflicts(imp_t *im)
 static int names_blob(imp_t *im, const grec_t *g, size_t a, size_t b, e2u__buf_t *out)
 {
     out->len = 0;
+    /* An empty range has an empty blob; malloc(0) may return NULL, which is no ENOMEM. */
+    if (b <= a)
+        return 0;
     e2u__rec_t *r = malloc((b - a) * sizeof(*r));
     if (!r)
         return E2U_ENOMEM;
@@ -1424,6 +1431,22 @@ static int blocks_replace(wctx_t *c)
     return rc;
 }
 
+/* Append to out the RRsets of blob[len] but the SOA (the commit journals the SOA). An empty
+ * blob may have no buffer at all. */
+static int blob_drop_soa(e2u__buf_t *out, const uint8_t *blob, size_t len)
+{
+    if (!blob)
+        return 0;
+    size_t pos = 0, p0 = 0;
+    e2u_store_rrset_t rs;
+    while (e2u_store_rrset_next(blob, len, &pos, &rs)) {
+        if (rs.type != E2U_STORE_TYPE_SOA && e2u__buf_add(out, blob + p0, pos - p0) < 0)
+            return E2U_ENOMEM;
+        p0 = pos;
+    }
+    return 0;
+}
+
 /* Replace the zone's ordinary names (apex included) with im->names. */
 static int names_replace(wctx_t *c)
 {
@@ -1500,21 +1523,14 @@ static int names_replace(wctx_t *c)
                 e2u__buf_t a2 = {0}, b2 = {0};
                 if (okl == 0) {
                     blob.len = 0;
-                    size_t pos = 0, p0 = 0;
-                    e2u_store_rrset_t rs;
-                    while (e2u_store_rrset_next(a.p, a.len, &pos, &rs)) {
-                        if (rs.type != E2U_STORE_TYPE_SOA)
-                            e2u__buf_add(&a2, a.p + p0, pos - p0);
-                        p0 = pos;
-                    }
-                    pos = p0 = 0;
-                    while (e2u_store_rrset_next(b.p, b.len, &pos, &rs)) {
-                        if (rs.type != E2U_STORE_TYPE_SOA)
-                            e2u__buf_add(&b2, b.p + p0, pos - p0);
-                        p0 = pos;
-                    }
-                    rc = e2u__jdiff(c->ch, owner, ol, NULL, 0, 0, a2.p, a2.len, b2.p, b2.len);
-                } else if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+                    rc = blob_drop_soa(&a2, a.p, a.len);
+                    if (rc == 0)
+                        rc = blob_drop_soa(&b2, b.p, b.len);
+                    if (rc == 0)
+                        rc = e2u__jdiff(c->ch, owner, ol, NULL, 0, 0, a2.p, a2.len, b2.p, b2.len);
+                } else if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0)) {
+                    /* a.len first: two empty blobs may have no buffer, and memcmp(NULL, ...)
+                     * is undefined even for 0 octets */
                     rc = e2u__jdiff(c->ch, owner, ol, NULL, 0, 0, a.p, a.len, b.p, b.len);
                 }
                 e2u__buf_free(&a2);
@@ -2065,7 +2081,9 @@ int e2u_store_import(e2u_store_t *s, const char *path, const e2u_store_import_op
     st->write_s = now_s() - t0;
     if (rc == 0 && opts->on_written)
         rc = opts->on_written(opts->arg);
-    if (rc < 0) {
+    /* != 0, not < 0: any nonzero value of the hook aborts (store.h), and a positive one must
+     * not go on to the commit with the template references unreleased */
+    if (rc != 0) {
         if (diag && e2u__last_err()->code == rc && rc != E2U_ESYNTAX)
             *diag = *e2u__last_err();
         else if (diag && diag->code != rc)

@@ -182,7 +182,7 @@ size_t e2u__name_key(uint8_t *out, const uint8_t *tag, size_t taglen, const uint
 bool e2u__name_digits(const uint8_t *wire, const uint8_t *off, unsigned nrel, char *digits);
 
 /* The zone prefix of an origin: its leading one-digit labels, reversed, into out (NUL-ended).
- * Returns the count. */
+ * Returns the count; 0 (and nothing written) if cap is 0. */
 size_t e2u__origin_prefix(const uint8_t *origin, char *out, size_t cap);
 
 /* Build the wire name of digits[n] under origin into out (256); returns the length, or 0 if

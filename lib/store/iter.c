@@ -133,7 +133,9 @@ static size_t key_owner(const zinfo_t *z, const uint8_t *k, size_t klen, uint8_t
 
 int e2u_store_iter_next(e2u_store_iter_t *it, e2u_store_entry_t *e)
 {
-    MDB_val k, v;
+    /* step() fills k and v whenever it returns 1; the zeros are for the analyzer, which cannot
+     * see that its errors (e2u__mdb_err(), in store.c) are all < 0 */
+    MDB_val k = {0, NULL}, v = {0, NULL};
     memset(e, 0, sizeof(*e));
     for (;;) {
         switch (it->phase) {

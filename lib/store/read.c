@@ -677,13 +677,15 @@ static int find_cut(qctx_t *x, e2u_store_answer_t *ans, bool *found)
 static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *buf, size_t cap,
                 e2u_store_answer_t *ans, bool cuts)
 {
-    if (!rd || !qname || !ans)
+    if (!ans)
         return E2U_EINVAL;
+    /* ans is defined on every return, errors included: e2u_store_naptr() hands ans->kind out
+     * even when the find failed */
     ans->kind = E2U_STORE_NXDOMAIN;
     ans->zone = NULL;
     ans->rrsets = NULL;
     ans->rrsets_len = 0;
-    if (!rd->active)
+    if (!rd || !qname || !rd->active)
         return E2U_EINVAL;
     /* validate and find the labels in one pass: no compression, within qlen and 255 */
     qctx_t x;
@@ -733,6 +735,9 @@ static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *
         if (r < 0 || found)
             return r;
     }
+    /* e2u__name_digits() (codec.c) fills d[0..nrel] when it returns true; the zeros are for the
+     * analyzer, which cannot see that from here */
+    memset(x.d, 0, sizeof(x.d));
     x.digit = x.nrel <= E2U_STORE_MAX_DIGITS && e2u__name_digits(qname, x.off, x.nrel, x.d);
     if (x.digit)
         return find_digits(&x, buf, cap, ans);

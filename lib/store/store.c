@@ -281,7 +281,9 @@ int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_opts_t *
         }
         mdb_env_close(s->env);
         s->env = NULL;
-        if (rc != ENOMEM)
+        /* ENOMEM: no room for the map (a ulimit -v); EINVAL: mmap refused its size (valgrind
+         * gives a process less address space than 1 TiB). A smaller map may still do. */
+        if (rc != ENOMEM && rc != EINVAL)
             break;
     }
     if (rc) {
