@@ -231,6 +231,10 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                     FAIL("more than %d keys", E2UD_KEYS_MAX);
                 if (find_id(d, c->keys, c->nkeys, sizeof(e2ud_key_t)) >= 0)
                     FAIL("key '%s' defined twice", d);
+                /* the id is the key's name in the TSIG RR (RFC 8945 §4.2): a domain name */
+                uint8_t kname[KNOT_DNAME_MAXLEN];
+                if (!knot_dname_from_str(kname, d, sizeof(kname)))
+                    FAIL("key id '%s' is not a valid domain name", d);
                 memset(&c->keys[c->nkeys], 0, sizeof(e2ud_key_t));
                 snprintf(c->keys[c->nkeys++].id, E2UD_ID_MAX, "%s", d);
                 continue;
@@ -342,6 +346,8 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             } else if (strcmp(k, "secret") == 0) {
                 if (strlen(d) >= sizeof(key->secret))
                     FAIL("key secret too long");
+                if (d[0] == '\0')
+                    FAIL("key '%s': empty secret", key->id);
                 snprintf(key->secret, sizeof(key->secret), "%s", d);
                 knot_tsig_key_t t;
                 if (knot_tsig_key_init(&t, key->algorithm[0] ? key->algorithm : "hmac-sha256",
@@ -457,6 +463,14 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
     }
     if (rc != KNOT_EOF)
         FAIL("syntax error (%s)", knot_strerror(rc));
+    /* libknot takes an empty secret, and anyone could then sign with the key: every key needs
+     * one (Knot DNS's configuration requires it too) */
+    for (size_t i = 0; i < c->nkeys; i++) {
+        if (c->keys[i].secret[0] == '\0') {
+            snprintf(err, errlen, "%s: key '%s' has no secret", path, c->keys[i].id);
+            goto fail;
+        }
+    }
     yp_deinit(&p);
     free(c->path);
     c->path = strdup(path);

@@ -207,12 +207,6 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* Prefault the store's pages in the background: a page first touched by a query costs a
-     * page fault (about a microsecond even from the page cache), which on a 100 M-number store
-     * is most queries until every page has been seen. */
-    pthread_t populate_thread;
-    bool populating = pthread_create(&populate_thread, NULL, populate_main, srv.store) == 0;
-
     /* all threads inherit a mask with the signals main waits for */
     sigset_t set;
     sigemptyset(&set);
@@ -234,14 +228,27 @@ int main(int argc, char **argv)
         srv.stats[i] = aligned_alloc(64, (sizeof(e2ud_stats_t) + 63) / 64 * 64);
         if (!srv.stats[i]) {
             e2ud_log(LOG_CRIT, "out of memory");
+            for (size_t k = 0; k < i; k++)
+                free(srv.stats[k]);
+            free(srv.stats);
+            e2u_store_close(srv.store);
+            e2ud_conf_free(&conf);
             return 1;
         }
         memset(srv.stats[i], 0, sizeof(e2ud_stats_t));
     }
     if (!srv.stats) {
         e2ud_log(LOG_CRIT, "out of memory");
+        e2u_store_close(srv.store);
+        e2ud_conf_free(&conf);
         return 1;
     }
+    /* Prefault the store's pages in the background: a page first touched by a query costs a
+     * page fault (about a microsecond even from the page cache), which on a 100 M-number store
+     * is most queries until every page has been seen. */
+    pthread_t populate_thread;
+    bool populating = pthread_create(&populate_thread, NULL, populate_main, srv.store) == 0;
+
     int rc = 0;
     if (e2ud_udp_start(&srv, nudp, srv.stats) < 0 ||
         e2ud_tcp_start(&srv, ntcp, srv.stats + nudp) < 0) {

@@ -265,7 +265,7 @@ static void answer_zone(ans_t *a)
 }
 
 /* An error answer that echoes the question (as Knot does once the question parses). */
-static size_t error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8_t rcode)
+size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8_t rcode)
 {
     knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)(cap > 65535 ? 65535 : cap), NULL);
     if (!pkt)
@@ -313,7 +313,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     e2ud_req_t req = {.from = from, .tcp = tcp, .key = -1};
     if (!err && q->srv && e2ud_tsig_verify(q->srv, qp, &req) != 0) {
         /* RFC 8945 §5.2: NOTAUTH, the TSIG error in the TSIG of the answer */
-        size_t n = error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
+        size_t n = e2ud_error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
         if (n && e2ud_tsig_sign(q->srv, &req, resp, &n, cap) < 0)
             n = header_only(query, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), now_ns() - t0, -1);
@@ -348,7 +348,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         err = KNOT_RCODE_NOTIMPL; /* zone transfers run over TCP */
     }
     if (err) {
-        size_t n = error_with_question(qp, resp, cap, err);
+        size_t n = e2ud_error_with_question(qp, resp, cap, err);
         if (n && q->srv)
             e2ud_tsig_sign(q->srv, &req, resp, &n, cap);
         e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), now_ns() - t0, -1);

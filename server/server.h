@@ -239,6 +239,10 @@ void e2ud_qctx_idle(e2ud_qctx_t *q);
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
                    const struct sockaddr_storage *from, bool tcp);
 
+/* An error answer with rcode to the parsed query qp, its question echoed (as Knot answers once
+ * the question parses), unsigned, in resp[cap]. Returns its length, 0 when it cannot be built. */
+size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8_t rcode);
+
 /* --- replication and provisioning (issue 6) -------------------------------------------------- */
 
 /* UPDATE (RFC 2136), opcode 5: answer in resp[cap], return its length (update.c). The request

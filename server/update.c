@@ -486,7 +486,9 @@ static ublock_t *block_entry(upd_t *u, const char *prefix, unsigned L)
     if (u->nblocks == UPD_BLOCKS_MAX)
         return NULL;
     ublock_t *b = &u->blocks[u->nblocks++];
-    memset(b, 0, sizeof(*b));
+    /* a fresh slot: rdata is NULL (u starts zeroed). Assigned, not memset, which the analyzer
+     * takes to overwrite the whole array and so to leak the other entries' rdata */
+    *b = (ublock_t){0};
     snprintf(b->prefix, sizeof(b->prefix), "%s", prefix);
     b->L = L;
     return b;
@@ -511,6 +513,7 @@ static int block_visible(upd_t *u, const char *prefix, ublock_t **out)
         *out = u->bound[slot];
         return 0;
     }
+    ublock_t *best = NULL;
     if (slot == u->nprobed) {
         if (u->nprobed == UPD_BLOCKS_MAX) {
             why(u, "more than %d block prefixes in one update", UPD_BLOCKS_MAX);
@@ -545,13 +548,15 @@ static int block_visible(upd_t *u, const char *prefix, ublock_t **out)
                 return E2U_EINVAL;
             }
             *b = pb;
+            best = b; /* lengths rise: the last one found is the greatest */
         }
     }
-    ublock_t *best = NULL;
-    for (size_t i = 0; i < u->nblocks; i++) {
-        ublock_t *b = &u->blocks[i];
-        if (b->exists && strcmp(b->prefix, prefix) == 0 && (!best || b->L > best->L))
-            best = b;
+    if (!best) { /* none found above, or probed by an earlier call that failed */
+        for (size_t i = 0; i < u->nblocks; i++) {
+            ublock_t *b = &u->blocks[i];
+            if (b->exists && strcmp(b->prefix, prefix) == 0 && (!best || b->L > best->L))
+                best = b;
+        }
     }
     if (!best)
         best = block_entry(u, prefix, 0);
@@ -652,10 +657,24 @@ static int block_clear_all(upd_t *u, const char *prefix)
     return rc;
 }
 
-/* Whether "*.P" is an ordinary name in the transaction's view (before update RR idx): then
- * it is the zone's data at that name, as AXFR sends it, and UPDATE treats it as any name. */
+/*
+ * Whether "*.P" is an ordinary name in the transaction's view (before update RR idx): then
+ * it is the zone's data at that name, as AXFR sends it, and UPDATE treats it as any name.
+ * For an addition, a record of another type that the request adds there later counts too, so
+ * that NAPTRs added beside it land at the name whatever their order: otherwise a NAPTR added
+ * before the name exists goes to the block, which the name then hides from AXFR and from every
+ * later UPDATE, and the same request sent twice changes the zone twice (found by
+ * fuzz/fuzz_update.c; fuzz/corpus/update/regress-wildcard-naptr-then-other-type.bin).
+ */
 static int wildcard_is_name(upd_t *u, const urr_t *rr, uint16_t idx)
 {
+    const knot_pktsection_t *up = knot_pkt_section(u->qp, KNOT_AUTHORITY);
+    for (uint16_t j = idx + 1; rr->rclass == KNOT_CLASS_IN && j < up->count; j++) {
+        const knot_rrset_t *o = knot_pkt_rr(up, j);
+        if (o->rclass == KNOT_CLASS_IN && o->type != KNOT_RRTYPE_NAPTR &&
+            o->type != KNOT_RRTYPE_SOA && same_owner(u->qp, KNOT_AUTHORITY, j, rr->owner))
+            return 1; /* (an SOA there is ignored, §3.4.2.2: it makes no name) */
+    }
     uint16_t types[UPD_TYPES_MAX];
     int n = name_types(u, rr->owner, rr->olen, idx, types);
     return n < 0 ? n : n > 0;

@@ -598,7 +598,7 @@ static int soa_answer(xfr_t *x, knot_pkt_t *p, uint32_t *serial)
 static int soa_query(xfr_t *x, const lzone_t *lz, uint32_t *serial)
 {
     uint8_t q[1024];
-    size_t qlen;
+    size_t qlen = 0;
     int rc = build_query(x, KNOT_RRTYPE_SOA, lz, q, sizeof(q), &qlen);
     if (rc)
         return rc;
@@ -1074,7 +1074,7 @@ static int transfer(xfr_t *x, uint16_t qtype, const lzone_t *lz, rx_t *r)
     r->ixfr = qtype == KNOT_RRTYPE_IXFR;
     r->ours = lz->serial;
     uint8_t q[1024];
-    size_t qlen;
+    size_t qlen = 0;
     int rc;
     x->deadline = mono_ms() + S.srv->conf->xfr_timeout_ms;
     x->bytes = 0;

@@ -781,19 +781,7 @@ static size_t error_answer(const e2ud_server_t *srv, knot_pkt_t *qp, const e2ud_
                            uint8_t *resp, size_t cap, uint8_t rcode)
 {
     size_t max = cap < MSG_MAX ? cap : MSG_MAX;
-    knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)max, NULL);
-    if (!pkt)
-        return 0;
-    size_t n = 0;
-    if (knot_pkt_init_response(pkt, qp) == KNOT_EOK) {
-        knot_wire_clear_aa(pkt->wire);
-        knot_wire_clear_ra(pkt->wire);
-        knot_wire_clear_ad(pkt->wire);
-        knot_wire_clear_cd(pkt->wire);
-        knot_wire_set_rcode(pkt->wire, rcode);
-        n = pkt->size;
-    }
-    knot_pkt_free(pkt);
+    size_t n = e2ud_error_with_question(qp, resp, max, rcode);
     if (n && e2ud_tsig_sign(srv, req, resp, &n, max) < 0) {
         /* no room for the TSIG: the header alone */
         knot_wire_set_qdcount(resp, 0);

@@ -365,6 +365,21 @@ class Operations(unittest.TestCase):
         p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
         self.assertIn("listen '127.0.0.1@99999'", p.stderr)
+        # a TSIG key needs a secret (libknot would take an empty one, which anyone can sign
+        # with) and an id that can be the key's name in a TSIG record (RFC 8945 §4.2)
+        secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+        for text, why in (("key:\n  - id: k1\n    algorithm: hmac-sha256\n",
+                           "key 'k1' has no secret"),
+                          ("key:\n  - id: k1\n    secret: \"\"\n", "key 'k1': empty secret"),
+                          (f"key:\n  - id: a..b\n    secret: {secret}\n",
+                           "key id 'a..b' is not a valid domain name")):
+            p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 1, text)
+            self.assertIn(why, p.stderr)
+        good_key = self.conf(f"key:\n  - id: k1\n    secret: {secret}\n")
+        p = subprocess.run([E2UD, "--check", "-c", good_key], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
         p = subprocess.run([E2UD, "--check", "-d", os.path.join(self.tmp, "nothing")],
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
