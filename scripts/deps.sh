@@ -8,11 +8,13 @@ set -eu
 
 [ "${E2U_SKIP_DEPS:-0}" = 1 ] && exit 0
 
-# build: compiler, meson, libraries; test: cmocka, sanitizer runtimes (clang's), real DNS peers.
+# build: compiler, meson, libraries; test: cmocka, sanitizer runtimes (clang's), real DNS peers,
+# static analysis (clang-tidy, cppcheck) and valgrind for the daemons.
 PKGS="gcc make pkg-config meson ninja-build python3 libknot-dev libunbound-dev libevent-dev dns-root-data
 liblmdb-dev
 knot knot-dnsutils dnsperf python3-dnspython bind9-dnsutils
-libpcre2-dev libcmocka-dev clang libclang-rt-14-dev"
+libpcre2-dev libcmocka-dev clang libclang-rt-14-dev
+clang-tidy cppcheck valgrind"
 
 missing=""
 for p in $PKGS; do
