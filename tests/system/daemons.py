@@ -47,7 +47,20 @@ def free_port(kind=socket.SOCK_DGRAM):
     raise RuntimeError("no free port")
 
 
+def under_valgrind():
+    """The directory for valgrind's reports when the tests run e2ud under memcheck
+    (tests/system/valgrind.py sets E2U_VALGRIND), else None."""
+    return os.environ.get("E2U_VALGRIND") or None
+
+
 def spawn(cmd, log, **kw):
+    vg = under_valgrind()
+    if vg and os.path.basename(cmd[0]) == "e2ud":
+        # memcheck in the same process (same pid, same signals); its report goes to a file
+        # of its own, which valgrind.py reads when the tests are over
+        cmd = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",
+               "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
+               "--track-origins=yes", f"--log-file={vg}/e2ud.%p.log", "--", *cmd]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent, **kw)
 
