@@ -6,6 +6,7 @@
 #   make demo       resolve the seed examples of every enumservice
 #   make bench      the benchmarks (ns per NAPTR-set evaluation, lookups, store)
 #   make bench-server  e2ud beside Knot DNS and NSD on 1 M numbers (../shared/bench)
+#   make bench-scale   e2ud on a 100 M-number store beside a 1 M-number one (queries/s ratio)
 #   make soak       e2ud under dnsperf for 10 minutes while e2uctl changes 1000 numbers/s
 #   make fuzz       libFuzzer runs of every target (clang; FUZZ_SECONDS each, default 120)
 #
@@ -18,7 +19,7 @@ FUZZ_SECONDS ?= 120
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build test test-asan demo bench bench-server soak fuzz clean
+.PHONY: all deps build test test-asan demo bench bench-server bench-scale soak fuzz clean
 
 all: build
 
@@ -51,6 +52,9 @@ bench: build
 
 bench-server: build
 	@bench/server.sh $(BUILD)
+
+bench-scale: build
+	@bench/scale.sh $(BUILD)
 
 soak: build
 	@bench/soak.sh $(BUILD)

@@ -58,6 +58,18 @@
 
 #include "server.h"
 
+/* A switch as Knot writes one: on or off (true and false also taken). 0, or -1. */
+static int onoff(const char *d, bool *out)
+{
+    if (strcmp(d, "on") == 0 || strcmp(d, "true") == 0)
+        *out = true;
+    else if (strcmp(d, "off") == 0 || strcmp(d, "false") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
 void e2ud_conf_init(e2ud_conf_t *c)
 {
     memset(c, 0, sizeof(*c));
@@ -66,6 +78,7 @@ void e2ud_conf_init(e2ud_conf_t *c)
     c->tcp_idle_timeout_ms = 10000;
     c->tcp_io_timeout_ms = 2000;
     c->udp_max_payload = 1232;
+    c->store_huge_pages = true;
     c->log_target = E2UD_LOG_STDERR;
     c->log_level = LOG_INFO;
     c->xfr_max_bytes = 4ull << 30;
@@ -320,6 +333,9 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 if (num(d, 512, 65535, &v) < 0)
                     FAIL("udp-max-payload '%s': expected 512 to 65535", d);
                 c->udp_max_payload = (uint16_t)v;
+            } else if (strcmp(k, "store-huge-pages") == 0) {
+                if (onoff(d, &c->store_huge_pages) < 0)
+                    FAIL("store-huge-pages '%s': expected on or off", d);
             } else if (strcmp(k, "xfr-max-size") == 0) {
                 if (num(d, 1024, 1ul << 40, &v) < 0)
                     FAIL("xfr-max-size '%s': expected octets, 1024 to 2^40", d);
@@ -407,11 +423,7 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 else
                     FAIL("acl action '%s': expected query, transfer, notify or update", d);
             } else if (strcmp(k, "deny") == 0) {
-                if (strcmp(d, "on") == 0 || strcmp(d, "true") == 0)
-                    a->deny = true;
-                else if (strcmp(d, "off") == 0 || strcmp(d, "false") == 0)
-                    a->deny = false;
-                else
+                if (onoff(d, &a->deny) < 0)
                     FAIL("acl deny '%s': expected on or off", d);
             } else {
                 FAIL("unknown item '%s' in section 'acl' (id, address, key, action, deny)", k);

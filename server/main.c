@@ -45,28 +45,14 @@ static void usage(FILE *f)
           "  -h, --help              show this help\n"
           "\n"
           "Configuration file items: server: listen, udp-workers, tcp-workers, tcp-max-clients,\n"
-          "tcp-idle-timeout (s), tcp-io-timeout (ms), udp-max-payload, stats-listen;\n"
+          "tcp-idle-timeout (s), tcp-io-timeout (ms), udp-max-payload, stats-listen,\n"
+          "store-huge-pages (on|off, default on: map the store in 2 MiB pages where the kernel\n"
+          "can, rereading it from disk once at start);\n"
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
           "Flags override the file.\n"
           "\n"
           "Signals: SIGTERM drains and exits; SIGHUP reloads the configuration.\n",
           f);
-}
-
-static void *populate_main(void *arg)
-{
-    void *addr;
-    size_t used;
-    if (e2u_store_mapping(arg, &addr, &used) == 0 && addr && used) {
-        /* in slices, so that a SIGTERM during a large populate does not wait for all of it */
-        const size_t slice = 64u << 20;
-        for (size_t off = 0; off < used; off += slice) {
-            size_t n = used - off < slice ? used - off : slice;
-            if (madvise((char *)addr + off, n, MADV_POPULATE_READ) != 0)
-                break; /* an older kernel: pages fault in as queries touch them */
-        }
-    }
-    return NULL;
 }
 
 static int check_store(const char *db)
@@ -243,11 +229,9 @@ int main(int argc, char **argv)
         e2ud_conf_free(&conf);
         return 1;
     }
-    /* Prefault the store's pages in the background: a page first touched by a query costs a
-     * page fault (about a microsecond even from the page cache), which on a 100 M-number store
-     * is most queries until every page has been seen. */
-    pthread_t populate_thread;
-    bool populating = pthread_create(&populate_thread, NULL, populate_main, srv.store) == 0;
+    /* the store's pages into memory in the background (preload.c) */
+    e2ud_preload_t preload = {.store = srv.store, .db = conf.db, .huge = conf.store_huge_pages};
+    e2ud_preload_start(&preload);
 
     int rc = 0;
     if (e2ud_udp_start(&srv, nudp, srv.stats) < 0 ||
@@ -296,8 +280,7 @@ int main(int argc, char **argv)
     }
     if (!signalled)
         rc = 1; /* a worker gave up: its message is in the log */
-    if (populating)
-        pthread_join(populate_thread, NULL);
+    e2ud_preload_stop(&preload);
     e2ud_secondary_stop();
     e2ud_notify_stop();
     e2ud_udp_join();

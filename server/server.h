@@ -11,6 +11,7 @@
 #define E2UD_SERVER_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,6 +102,7 @@ typedef struct e2ud_conf {
     unsigned tcp_idle_timeout_ms;     /* default 10000 */
     unsigned tcp_io_timeout_ms;       /* a started message must arrive within; default 2000 */
     uint16_t udp_max_payload;         /* default 1232 */
+    bool store_huge_pages;            /* map the store in 2 MiB pages (preload.c); default on */
     e2ud_addr_t stats_listen;         /* Prometheus endpoint; len 0 = none */
     e2ud_log_target_t log_target;
     int log_level;                    /* syslog levels: LOG_ERR .. LOG_DEBUG */
@@ -116,6 +118,23 @@ typedef struct e2ud_conf {
     uint64_t xfr_max_bytes;           /* an incoming transfer larger than this is refused */
     unsigned xfr_timeout_ms;          /* ... or slower than this */
 } e2ud_conf_t;
+
+/* The store's pages brought into memory by a background thread (preload.c), in 2 MiB pages
+ * when huge is set and the kernel can. The caller owns the struct and keeps store and db valid
+ * until e2ud_preload_stop() has returned. */
+typedef struct e2ud_preload {
+    e2u_store_t *store;
+    const char *db; /* the store directory (its data.mdb is dropped from the cache and reread) */
+    bool huge;
+    atomic_bool stop;
+    bool running;
+    pthread_t thread;
+} e2ud_preload_t;
+
+/* Start the thread; returns 0, or -1 when it cannot be created (queries then fault pages in). */
+int e2ud_preload_start(e2ud_preload_t *p);
+/* Stop it at its next slice and join it; nothing when it was not started. */
+void e2ud_preload_stop(e2ud_preload_t *p);
 
 /* The zone configuration for an origin (wire), or NULL. */
 const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin);

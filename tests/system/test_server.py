@@ -15,6 +15,7 @@ Usage: test_server.py E2UD E2UCTL   (runs with /usr/bin/python3: it needs dnspyt
 """
 import os
 import random
+import re
 import signal
 import socket
 import struct
@@ -365,6 +366,10 @@ class Operations(unittest.TestCase):
         p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
         self.assertIn("listen '127.0.0.1@99999'", p.stderr)
+        bad = self.conf("server:\n    store-huge-pages: maybe\n")
+        p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("store-huge-pages 'maybe': expected on or off", p.stderr)
         # a TSIG key needs a secret (libknot would take an empty one, which anyone can sign
         # with) and an id that can be the key's name in a TSIG record (RFC 8945 §4.2)
         secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
@@ -475,6 +480,40 @@ class Operations(unittest.TestCase):
             t.join()
         self.assertGreater(stats["sent"], 100)
         self.assertEqual(stats["lost"], 0)
+
+    def test_store_preload(self):
+        """The background preload (server/preload.c) maps every page of a store larger than its
+        first slice, with huge pages on (the page cache dropped and read again) and off, and the
+        answers stay the data: sampled numbers, an absent one, and a change made after it."""
+        csv = os.path.join(self.tmp, "many.csv")
+        # 250 000 numbers, about 6 MiB of store: more than the 4 MiB the huge-page probe needs
+        with open(csv, "w") as f:
+            f.write("".join(f"+1215{i:07d},+1267{i % 1000:07d}\n" for i in range(250000)))
+        ctl(self.db, "import", "--merge", csv)
+        for onoff in ("on", "off"):
+            s = self.start(conf=self.conf(f"server:\n    store-huge-pages: {onoff}\n"))
+            deadline = time.time() + 30
+            while "store loaded" not in s.logtext() and time.time() < deadline:
+                time.sleep(0.1)
+            m = re.search(r"store loaded: (\d+) MiB in memory, (\d+) MiB of it in 2 MiB pages",
+                          s.logtext())
+            self.assertIsNotNone(m, s.logtext())
+            self.assertGreaterEqual(int(m.group(1)), 4)
+            self.assertLessEqual(int(m.group(2)), int(m.group(1)))
+            sys.stderr.write(f"[huge pages {onoff}: {m.group(0)}] ")
+            for i in (0, 1, 123456, 249999):
+                digits = f"215{i:07d}"
+                a = ask(s.port, owner(digits) + "." + ORIGIN, "NAPTR")
+                self.assertEqual(a.rcode(), dns.rcode.NOERROR, digits)
+                self.assertIn(f"tel:+1{digits};npdi;rn=+1267{i % 1000:07d}",
+                              a.answer[0].to_text())
+            self.assertEqual(ask(s.port, owner("2159999999") + "." + ORIGIN, "NAPTR").rcode(),
+                             dns.rcode.NXDOMAIN)
+            ctl(self.db, "set", "+12150000007", f'10 100 "u" "E2U+sip" "!^.*$!sip:{onoff}@x!" .')
+            self.assertIn(f"sip:{onoff}@x", ask(s.port, owner("2150000007") + "." + ORIGIN,
+                                         "NAPTR")
+                          .answer[0].to_text())
+            self.assertEqual(s.stop(), 0)
 
     def test_hostile_input(self):
         s = self.start()
