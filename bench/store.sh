@@ -11,14 +11,13 @@
 #      RRset expanded, on DATA's queries.txt); target at least 1 000 000. Best and median of
 #      five runs, the machines being noisy.
 #
-# DATA is a directory made by ../shared/bench/gen_np.py (default /tmp/np1m, generated with
-# 1 000 000 numbers when missing). Stores go to a scratch directory removed afterwards.
+# DATA is a directory made by ../shared/bench/gen_np.py (default bench/data/np1000000, as the
+# other benchmarks use, generated with 1 000 000 numbers when missing). Stores go to a scratch directory removed afterwards.
 set -eu
 B=${1:-build}
-DATA=${2:-/tmp/np1m}
 HERE=$(cd "$(dirname "$0")" && pwd)
+DATA=${2:-$HERE/data/np1000000}
 GEN="$HERE/../../shared/bench/gen_np.py"
-[ -f "$GEN" ] || GEN=/work/shared/bench/gen_np.py
 E2UCTL="$B/tools/e2uctl/e2uctl"
 BENCH="$B/bench/bench_store"
 
