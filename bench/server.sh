@@ -15,19 +15,67 @@ DATA=${DATA:-$ROOT/bench/data/np$N}
 [ -f "$DATA/1.e164.arpa.zone" ] || python3 ../shared/bench/gen_np.py "$N" "$DATA" 1000000
 export OURS_PREP="$ROOT/$B/tools/e2uctl/e2uctl -d {dir}/db --no-sync import {data}/1.e164.arpa.zone"
 export OURS_CMD="$ROOT/$B/server/e2ud -d {dir}/db -l 127.0.0.1@{port} -n ${E2UD_WORKERS:-1}"
-python3 ../shared/bench/peers.py "$DATA" ${SERVERS:-knot nsd} ours
+# the peers: a missing one is installed when run as root (as scripts/deps.sh does for the
+# test peers; NSD and PowerDNS are needed only here), else left out with the command to run
+PEERS=
+for s in ${SERVERS:-knot nsd}; do
+    case $s in
+        knot) bin=knotd pkgs=knot ;;
+        nsd) bin=nsd pkgs=nsd ;;
+        pdns) bin=pdns_server pkgs="pdns-server pdns-backend-lmdb" ;;
+        *) echo "bench-server: unknown server '$s' (knot, nsd, pdns)" >&2; exit 2 ;;
+    esac
+    if ! command -v "$bin" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "bench-server: installing $pkgs"
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs > /dev/null ||
+            true
+    fi
+    if command -v "$bin" >/dev/null 2>&1; then
+        PEERS="$PEERS $s"
+    else
+        echo "bench-server: $s left out: not installed (apt-get install $pkgs)" >&2
+    fi
+done
+# shellcheck disable=SC2086
+python3 ../shared/bench/peers.py "$DATA" $PEERS ours
 
 # peers.py reads memory before the load; an mmap'ed store grows as queries touch its pages, so
-# also read e2ud's PSS after dnsperf has asked the whole query set.
+# also read e2ud's PSS after dnsperf has asked the whole query set. Beside it, the floor in the
+# same run: bench/udp_echo (recvmmsg/sendmmsg, no DNS work) under the same dnsperf load, its
+# CPU per query being what the kernel alone costs on this machine today.
 W=$(mktemp -d /tmp/e2u-bench-server.XXXXXX)
-trap 'kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
+EPID=
+trap '[ -z "$EPID" ] || kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 "$ROOT/$B/tools/e2uctl/e2uctl" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+load() { # PID PORT -> "qps cpu_us_per_query" (dnsperf as peers.py runs it)
+    c0=$(ticks "$1")
+    dnsperf -s 127.0.0.1 -p "$2" -d "$DATA/queries.txt" -l "${DUR:-10}" -c 16 -T 2 -q 500 > "$W/perf" 2>&1
+    c1=$(ticks "$1")
+    awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '
+        /Queries completed/ { done = $3 } /Queries per second/ { qps = $4 }
+        END { printf "%.0f %.2f\n", qps, done ? c / hz * 1e6 / done : 0 }' "$W/perf"
+}
+PORT=$(port)
+"$ROOT/$B/bench/udp_echo" 127.0.0.1 "$PORT" &
+EPID=$!
+sleep 0.5
+set -- $(load $EPID "$PORT")
+kill $EPID
+wait $EPID 2>/dev/null || true
+ECHO_QPS=$1 ECHO_CPU=$2
+PORT=$(port)
 "$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" -n "${E2UD_WORKERS:-1}" 2> "$W/log" &
 EPID=$!
 sleep 1
-dnsperf -s 127.0.0.1 -p "$PORT" -d "$DATA/queries.txt" -l "${DUR:-10}" -c 16 -T 2 -q 500 > "$W/perf" 2>&1
+set -- $(load $EPID "$PORT")
 pss=$(awk '/^Pss:/ { print int($2 / 1024) }' "/proc/$EPID/smaps_rollup")
 store=$(du -sm "$W/db" | cut -f1)
-printf 'e2ud after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps\n' "${DUR:-10}" "$pss" "$store" \
-    "$(awk '/Queries per second/ { print int($4) }' "$W/perf")"
+printf 'e2ud after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps, %s us/query\n' \
+    "${DUR:-10}" "$pss" "$store" "$1" "$2"
+printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %s us/query\n' \
+    "$ECHO_QPS" "$ECHO_CPU" "$(awk -v a="$2" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"
