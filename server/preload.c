@@ -23,7 +23,9 @@
  * at start (and the write-back the kernel would have done anyway). If the first slice does not come back
  * in 2 MiB pages (an older kernel, another filesystem, THP off), the rest is only populated.
  * The drop and reread go 2 MiB at a time, so that a query meeting a dropped page waits for one
- * 2 MiB read at most.
+ * 2 MiB read at most; but that read waits behind whatever else the disk is doing, so a store
+ * under 64 MiB, which the TLB nearly covers anyway (the 1 M-number store, 22 MiB, answers as
+ * fast either way), is left in the pages it has.
  *
  * Pages written later by e2uctl or replication come in as the kernel caches them; the share in
  * huge pages is logged at the end of the preload ("store loaded ...") and can be read any time
@@ -42,6 +44,7 @@
 #define SLICE (64u << 20)      /* populate only */
 #define HUGE_SLICE (2u << 20)  /* drop and reread: one 2 MiB page */
 #define PROBE_BYTES (4u << 20) /* this much is reread before huge pages are looked for */
+#define HUGE_MIN (64u << 20)   /* smaller stores: 4 KiB pages */
 
 /* FilePmdMapped of this process, in KiB (0 when it cannot be read). */
 static size_t pmd_mapped_kib(void)
@@ -74,7 +77,7 @@ static void *preload_main(void *arg)
     if (e2u_store_mapping(p->store, &addr, &used) != 0 || !addr || !used)
         return NULL;
     int fd = -1;
-    if (p->huge && madvise(addr, used, MADV_HUGEPAGE) == 0) {
+    if (p->huge && used >= HUGE_MIN && madvise(addr, used, MADV_HUGEPAGE) == 0) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/data.mdb", p->db);
         fd = open(path, O_RDONLY | O_CLOEXEC);

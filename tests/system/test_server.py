@@ -482,15 +482,21 @@ class Operations(unittest.TestCase):
         self.assertEqual(stats["lost"], 0)
 
     def test_store_preload(self):
-        """The background preload (server/preload.c) maps every page of a store larger than its
-        first slice, with huge pages on (the page cache dropped and read again) and off, and the
-        answers stay the data: sampled numbers, an absent one, and a change made after it."""
+        """The background preload (server/preload.c) maps every page of a store of more than
+        64 MiB, with huge pages off and then on (the page cache dropped and read again), and
+        the answers stay the data: sampled numbers, an absent one, and a change made after it.
+        (Whether the pages come back as 2 MiB pages depends on the kernel and filesystem: it is
+        printed, not asserted.)"""
         csv = os.path.join(self.tmp, "many.csv")
-        # 250 000 numbers, about 6 MiB of store: more than the 4 MiB the huge-page probe needs
+        # 1 600 000 numbers, about 74 MiB of store: above the 64 MiB from which huge pages are
+        # used
         with open(csv, "w") as f:
-            f.write("".join(f"+1215{i:07d},+1267{i % 1000:07d}\n" for i in range(250000)))
+            for b in range(0, 1600000, 100000):
+                f.write("".join(f"+1215{i:07d},+1267{i % 1000:07d}\n"
+                                for i in range(b, b + 100000)))
         ctl(self.db, "import", "--merge", csv)
-        for onoff in ("on", "off"):
+        os.unlink(csv)
+        for onoff in ("off", "on"):
             s = self.start(conf=self.conf(f"server:\n    store-huge-pages: {onoff}\n"))
             deadline = time.time() + 30
             while "store loaded" not in s.logtext() and time.time() < deadline:
@@ -498,10 +504,10 @@ class Operations(unittest.TestCase):
             m = re.search(r"store loaded: (\d+) MiB in memory, (\d+) MiB of it in 2 MiB pages",
                           s.logtext())
             self.assertIsNotNone(m, s.logtext())
-            self.assertGreaterEqual(int(m.group(1)), 4)
+            self.assertGreaterEqual(int(m.group(1)), 64)
             self.assertLessEqual(int(m.group(2)), int(m.group(1)))
             sys.stderr.write(f"[huge pages {onoff}: {m.group(0)}] ")
-            for i in (0, 1, 123456, 249999):
+            for i in (0, 1, 123456, 1599999):
                 digits = f"215{i:07d}"
                 a = ask(s.port, owner(digits) + "." + ORIGIN, "NAPTR")
                 self.assertEqual(a.rcode(), dns.rcode.NOERROR, digits)

@@ -25,6 +25,7 @@ import threading
 import time
 import unittest
 
+import dns.exception
 import dns.message
 import dns.name
 import dns.opcode
@@ -269,9 +270,13 @@ class UpdateTest(unittest.TestCase):
 
     def query(self, name, rdtype="NAPTR", tcp=False):
         q = dns.message.make_query(name, rdtype)
-        if tcp:
-            return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
-        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+        try:
+            if tcp:
+                return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
+            return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+        except dns.exception.Timeout as e:  # say what e2ud was doing
+            raise AssertionError(f"no answer to {name} {rdtype} in 5 s; e2ud's log:\n"
+                                 + self.server.logtext()[-3000:]) from e
 
     def records(self, name, rdtype="NAPTR"):
         m = self.query(name, rdtype)
