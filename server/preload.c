@@ -20,12 +20,12 @@
  * on, each slice is first written back (sync_file_range: e2uctl --no-sync leaves pages dirty)
  * and dropped from the page cache (POSIX_FADV_DONTNEED, which leaves pages mapped by any
  * process alone), then read back by the populate. This costs one read of the store from disk
- * at start (and the write-back the kernel would have done anyway). If the first slice does not come back
- * in 2 MiB pages (an older kernel, another filesystem, THP off), the rest is only populated.
- * The drop and reread go 2 MiB at a time, so that a query meeting a dropped page waits for one
- * 2 MiB read at most; but that read waits behind whatever else the disk is doing, so a store
- * under 64 MiB, which the TLB nearly covers anyway (the 1 M-number store, 22 MiB, answers as
- * fast either way), is left in the pages it has.
+ * at start (and the write-back the kernel would have done anyway). If the first slices do not
+ * come back in 2 MiB pages (an older kernel, another filesystem, THP off), the rest is only
+ * populated. The drop and reread go 2 MiB at a time, so that a query meeting a dropped page
+ * waits for one 2 MiB read at most; but that read waits behind whatever else the disk is doing,
+ * so a store under 64 MiB, which gains nothing measurable (the 1 M-number store, 22 MiB,
+ * answered at the same rate both ways), is left in the pages it has.
  *
  * Pages written later by e2uctl or replication come in as the kernel caches them; the share in
  * huge pages is logged at the end of the preload ("store loaded ...") and can be read any time
