@@ -65,6 +65,7 @@ $(FUZZ)/build.ninja:
 fuzz: deps $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 	@for t in $(FUZZ)/fuzz/fuzz_*; do \
+	    [ -f "$$t" ] && [ -x "$$t" ] || continue; \
 	    n=$${t##*/fuzz_}; mkdir -p fuzz/out/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	    $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
