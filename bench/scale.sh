@@ -5,9 +5,9 @@
 # Data: ../shared/bench/gen_np.py for 1 M and for 100 M numbers (SMALL and BIG name the data
 # folders; a missing one is generated, which for 100 M takes about 11 minutes, several GiB of
 # memory and 24 GB of disk). Each is imported once into a store kept beside its data (store/,
-# reused by later runs). Then ROUNDS rounds (default 3), each starting e2ud on the small store and then on the
-# big one, one UDP worker as in bench/server.sh, waiting until e2ud has loaded the store's
-# pages, and driving it with dnsperf for DUR seconds (default 10) with the dnsperf settings of
+# reused by later runs). Then ROUNDS rounds (default 3), each starting e2ud on the small store
+# and then on the big one, one UDP worker as in bench/server.sh, waiting until e2ud has loaded
+# the store's pages, and driving it with dnsperf for DUR seconds (default 10) with the dnsperf settings of
 # ../shared/bench/peers.py. Printed: each run's queries per second and e2ud's CPU microseconds
 # per query, the medians, and big / small. Alternating the two in every round keeps the
 # machine's noise out of the ratio as far as it can be.
