@@ -15,7 +15,8 @@ GEN=../shared/bench/gen_np.py
 [ -f "$DATA/1.e164.arpa.zone" ] || python3 "$GEN" "$N" "$DATA" 200000
 DATA=$(cd "$DATA" && pwd)
 W=$(mktemp -d /tmp/e2u-bench-lookup.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/lib.sh"
+PORT=$(free_port)
 mkdir -p "$W/db"
 cat > "$W/knot.conf" <<CONF
 server:

@@ -24,6 +24,7 @@ ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-10}
 CTL="$ROOT/$B/tools/e2uctl/e2uctl"
 E2UD="$ROOT/$B/server/e2ud"
+. "$ROOT/bench/lib.sh"
 W=$(mktemp -d /tmp/e2u-bench-scale.XXXXXX)
 EPID=
 trap '[ -n "$EPID" ] && kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
@@ -39,11 +40,6 @@ prepare() { # DIR N
 prepare "$SMALL" 1000000
 prepare "$BIG" 100000000
 
-port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
-
 HUGE=${HUGE:-on}
 printf 'server:\n    store-huge-pages: %s\n' "$HUGE" > "$W/e2ud.conf"
 drop() { # FILE: out of the page cache (its clean pages)
@@ -52,7 +48,7 @@ os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"
 }
 
 run() { # DIR -> "qps cpu_us_per_query"
-    p=$(port)
+    p=$(free_port)
     [ "$HUGE" = on ] || drop "$1/store/data.mdb"
     "$E2UD" -d "$1/store" -l "127.0.0.1@$p" -n 1 -c "$W/e2ud.conf" 2> "$W/log" &
     EPID=$!
@@ -63,16 +59,12 @@ run() { # DIR -> "qps cpu_us_per_query"
         [ $i -lt 1800 ] || { echo "e2ud did not load $1/store" >&2; cat "$W/log" >&2; exit 1; }
         sleep 0.2
     done
-    c0=$(ticks $EPID)
-    dnsperf -s 127.0.0.1 -p "$p" -d "$1/queries.txt" -l "$DUR" -c 16 -T 2 -q 500 > "$W/perf" 2>&1
-    c1=$(ticks $EPID)
+    dnsperf_cpu $EPID "$p" "$1/queries.txt" "$DUR" "$W/perf" > "$W/result"
     kill $EPID
     wait $EPID 2>/dev/null || true
     EPID=
     grep "store loaded" "$W/log" | sed 's/^.*info: /    e2ud: /' >&2
-    awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '
-        /Queries completed/ { done = $3 } /Queries per second/ { qps = $4 }
-        END { printf "%.0f %.2f\n", qps, done ? c / hz * 1e6 / done : 0 }' "$W/perf"
+    cat "$W/result"
 }
 
 : > "$W/small"

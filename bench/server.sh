@@ -44,23 +44,15 @@ python3 ../shared/bench/peers.py "$DATA" $PEERS ours
 # also read e2ud's PSS after dnsperf has asked the whole query set. Beside it, the floor in the
 # same run: bench/udp_echo (recvmmsg/sendmmsg, no DNS work) under the same dnsperf load, its
 # CPU per query being what the kernel alone costs on this machine today.
+. "$ROOT/bench/lib.sh"
 W=$(mktemp -d /tmp/e2u-bench-server.XXXXXX)
 EPID=
 trap '[ -z "$EPID" ] || kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 "$ROOT/$B/tools/e2uctl/e2uctl" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
-port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 load() { # PID PORT -> "qps cpu_us_per_query" (dnsperf as peers.py runs it)
-    c0=$(ticks "$1")
-    dnsperf -s 127.0.0.1 -p "$2" -d "$DATA/queries.txt" -l "${DUR:-10}" -c 16 -T 2 -q 500 > "$W/perf" 2>&1
-    c1=$(ticks "$1")
-    awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '
-        /Queries completed/ { done = $3 } /Queries per second/ { qps = $4 }
-        END { printf "%.0f %.2f\n", qps, done ? c / hz * 1e6 / done : 0 }' "$W/perf"
+    dnsperf_cpu "$1" "$2" "$DATA/queries.txt" "${DUR:-10}" "$W/perf"
 }
-PORT=$(port)
+PORT=$(free_port)
 "$ROOT/$B/bench/udp_echo" 127.0.0.1 "$PORT" &
 EPID=$!
 sleep 0.5
@@ -68,7 +60,7 @@ set -- $(load $EPID "$PORT")
 kill $EPID
 wait $EPID 2>/dev/null || true
 ECHO_QPS=$1 ECHO_CPU=$2
-PORT=$(port)
+PORT=$(free_port)
 "$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" -n "${E2UD_WORKERS:-1}" 2> "$W/log" &
 EPID=$!
 sleep 1

@@ -22,7 +22,8 @@ EPID= CPID=
 trap 'kill $EPID $CPID 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
 CTL="$ROOT/$B/tools/e2uctl/e2uctl"
 "$CTL" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/lib.sh"
+PORT=$(free_port)
 "$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" 2> "$W/e2ud.log" &
 EPID=$!
 sleep 1
