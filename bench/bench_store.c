@@ -1,14 +1,15 @@
 /*
  * bench/bench_store.c — in-process lookups per second from an e2u store, one thread.
  *
- *   bench_store DB QUERIES [SECONDS] [--renew N]
+ *   bench_store DB QUERIES [SECONDS] [--renew N] [--index]
  *
  * QUERIES is a dnsperf query file (gen_np.py's queries.txt: "NAME TYPE" per line, 90 % existing
  * numbers, 10 % absent). Every name is converted to wire form first; the timed loop then calls
  * e2u_store_find on each in turn, the expanded NAPTR RRset included, as e2ud will per query,
  * renewing the read transaction every N lookups (default 64, a server's batch). Prints lookups
  * per second, ns per lookup, and the share of each answer kind, and checks that every existing
- * name was answered with at least one NAPTR.
+ * name was answered with at least one NAPTR. With --index the store's number index
+ * (e2u_store_index_refresh) is built first, as e2ud builds it, and the lookups use it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +29,17 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_store DB QUERIES [SECONDS] [--renew N]\n");
+        fprintf(stderr, "usage: bench_store DB QUERIES [SECONDS] [--renew N] [--index]\n");
         return 2;
     }
     double secs = argc > 3 && argv[3][0] != '-' ? atof(argv[3]) : 3.0;
     unsigned renew = 64;
-    for (int i = 3; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--renew") == 0)
+    bool index = false;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--renew") == 0 && i + 1 < argc)
             renew = (unsigned)atoi(argv[i + 1]);
+        index |= strcmp(argv[i], "--index") == 0;
+    }
     FILE *f = fopen(argv[2], "r");
     if (!f) {
         perror(argv[2]);
@@ -77,6 +81,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", d.msg);
         goto out;
     }
+    e2u_store_index_info_t ii = {0};
+    if (index && e2u_store_index_refresh(s, (size_t)-1, &ii) < 0) {
+        fprintf(stderr, "cannot build the number index\n");
+        goto out;
+    }
     if (e2u_store_read_begin(s, &rd) < 0)
         goto out;
     static uint8_t buf[E2U_STORE_BUF_MIN];
@@ -110,6 +119,8 @@ int main(int argc, char **argv)
     printf("lookups          %llu in %.2f s (%zu distinct names, renew every %u)\n",
            (unsigned long long)done, el, n, renew);
     printf("lookups/s        %.0f\n", (double)done / el);
+    if (index)
+        printf("number index     %zu numbers, %zu bytes\n", ii.entries, ii.bytes);
     printf("ns per lookup    %.0f\n", el * 1e9 / (double)done);
     printf("answers          number %.1f %%, nxdomain %.1f %%, ent %.1f %%, block %.1f %%\n",
            100.0 * (double)kinds[E2U_STORE_NUMBER] / (double)done,

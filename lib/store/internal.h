@@ -37,6 +37,8 @@
 #define E2U_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +73,8 @@ enum {
     DB_COUNT
 };
 
+typedef struct e2u__nidx e2u__nidx_t;
+
 struct e2u_store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
@@ -79,6 +83,9 @@ struct e2u_store {
     size_t map_size; /* as opened */
     unsigned journal_max;
     size_t journal_max_rrs;
+    pthread_mutex_t ix_lock; /* guards ix (index.c) */
+    e2u__nidx_t *ix;         /* the published number index, or NULL */
+    atomic_size_t ix_txnid;  /* its snapshot (0: none), read without the lock */
 };
 
 /* The zone record (zones database), fixed layout, big-endian. */
@@ -308,6 +315,31 @@ static inline MDB_dbi e2u__numdb(const e2u_store_t *s, const zinfo_t *z)
 {
     return s->dbi[z->rec.nbuf ? DB_NUM1 : DB_NUM0];
 }
+
+/* --- the number index (index.c) ------------------------------------------------------------ */
+
+/* Build an index of the live numbers trees of zones[nzones] in txn's snapshot, if its table
+ * fits in max_bytes (else E2U_ELIMIT). The index holds one reference. */
+int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t nzones,
+                    size_t max_bytes, e2u__nidx_t **out);
+/* Whether key[klen] is an entry of the index; if so its value (in the map) into *val. */
+bool e2u__nidx_get(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, MDB_val *val);
+/* Start loading what e2u__nidx_get of key will read: step 0 its bucket, step 1 (once the bucket
+ * is likely in the cache) the entry in the map the bucket points to. */
+void e2u__nidx_prefetch(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, unsigned step);
+size_t e2u__nidx_txnid(const e2u__nidx_t *ix);
+e2u__nidx_t *e2u__nidx_ref(e2u__nidx_t *ix);
+void e2u__nidx_release(e2u__nidx_t *ix); /* NULL-safe; frees with the last reference */
+/* A new reference to the store's published index if it is of snapshot txnid, else NULL. */
+e2u__nidx_t *e2u__nidx_pick(e2u_store_t *s, size_t txnid);
+
+/* A reader's transaction (NULL when reset), store, zones, and zone of one origin (read.c). */
+MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd);
+e2u_store_t *e2u__rd_store(struct e2u_store_rd *rd);
+const zinfo_t *e2u__rd_zones(struct e2u_store_rd *rd, size_t *n);
+const zinfo_t *e2u__rd_zone(struct e2u_store_rd *rd, const uint8_t *origin);
+/* Whether the reader's lookups use a number index (tests). */
+bool e2u__rd_indexed(struct e2u_store_rd *rd);
 
 /* The SOA serial, TTL and RDATA in an apex blob. Returns 0 or E2U_ECORRUPT. */
 int e2u__apex_soa(const uint8_t *apex, size_t len, uint32_t *ttl, const uint8_t **rdata,

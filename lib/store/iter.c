@@ -21,10 +21,6 @@
 #include "e2u/naptr.h"
 #include "store/internal.h"
 
-MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd);
-e2u_store_t *e2u__rd_store(struct e2u_store_rd *rd);
-const zinfo_t *e2u__rd_zone(struct e2u_store_rd *rd, const uint8_t *origin);
-
 struct e2u_store_iter {
     e2u_store_rd_t *rd;
     e2u_store_t *s;

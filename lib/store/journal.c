@@ -25,9 +25,6 @@
 
 #define JHDR 25
 
-MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd);
-e2u_store_t *e2u__rd_store(struct e2u_store_rd *rd);
-const zinfo_t *e2u__rd_zone(struct e2u_store_rd *rd, const uint8_t *origin);
 
 static int jrr_tail(e2u__buf_t *b, uint16_t type, uint32_t ttl, const uint8_t *rdata,
                     uint16_t rdlen)

@@ -56,11 +56,9 @@ struct e2u_store_rd {
     size_t nzones;
     size_t zcap;
     uint8_t owner[256]; /* DELEGATION and WILDCARD owners */
+    e2u__nidx_t *ix;    /* the number index of this snapshot (index.c), or NULL */
 };
 
-MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd);
-e2u_store_t *e2u__rd_store(struct e2u_store_rd *rd);
-const zinfo_t *e2u__rd_zone(struct e2u_store_rd *rd, const uint8_t *origin);
 
 MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd)
 {
@@ -70,6 +68,17 @@ MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd)
 e2u_store_t *e2u__rd_store(struct e2u_store_rd *rd)
 {
     return rd->s;
+}
+
+bool e2u__rd_indexed(struct e2u_store_rd *rd)
+{
+    return rd->active && rd->ix;
+}
+
+const zinfo_t *e2u__rd_zones(struct e2u_store_rd *rd, size_t *n)
+{
+    *n = rd->active ? rd->nzones : 0;
+    return rd->zones;
 }
 
 static const MDB_dbi *cur_dbis(const e2u_store_t *s, MDB_dbi out[C_COUNT])
@@ -151,6 +160,12 @@ static int load_zones(e2u_store_rd_t *rd)
 static int after_begin(e2u_store_rd_t *rd)
 {
     rd->active = true;
+    /* the number index only ever serves the snapshot it was built from */
+    size_t id = mdb_txn_id(rd->txn);
+    if (!rd->ix || e2u__nidx_txnid(rd->ix) != id) {
+        e2u__nidx_release(rd->ix);
+        rd->ix = e2u__nidx_pick(rd->s, id);
+    }
     if (mdb_txn_id(rd->txn) != rd->txnid || rd->txnid == 0) {
         if (++rd->gen == 0) { /* wrapped: no entry may look current */
             memset(rd->tc, 0, sizeof(rd->tc));
@@ -227,6 +242,7 @@ void e2u_store_read_end(e2u_store_rd_t *rd)
             mdb_cursor_close(rd->cur[i]);
     if (rd->txn)
         mdb_txn_abort(rd->txn);
+    e2u__nidx_release(rd->ix);
     free(rd->zones);
     free(rd->pubs);
     free(rd->order);
@@ -560,6 +576,15 @@ static int find_digits(qctx_t *x, uint8_t *buf, size_t cap, e2u_store_answer_t *
     x->nklen = z->taglen + dkl;
     if (z->rec.numbers) {
         MDB_val k = {x->nklen, x->nkey}, v;
+        if (x->rd->ix && e2u__nidx_get(x->rd->ix, x->nkey, x->nklen, &v)) {
+            /* the index knows the number: what the exact match below does, without the descent */
+            ans->number[0] = '+';
+            memcpy(ans->number + 1, full,
+                   zp + n + 1 <= sizeof(ans->number) - 1 ? zp + n + 1 : sizeof(ans->number) - 1);
+            ans->number[sizeof(ans->number) - 1] = '\0';
+            return expand_into(x, v.mv_data, v.mv_size, full, zp + n, buf, cap, ans,
+                               E2U_STORE_NUMBER);
+        }
         MDB_cursor *c = x->rd->cur[z->rec.nbuf ? C_NUM1 : C_NUM0];
         int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc == 0 && k.mv_size >= z->taglen && memcmp(k.mv_data, z->tag, z->taglen) == 0) {
@@ -677,6 +702,32 @@ static int find_cut(qctx_t *x, e2u_store_answer_t *ans, bool *found)
     return 0;
 }
 
+/* Validate qname[qlen] and find its labels (no compression, within qlen and 255) and its zone
+ * into x. Returns 0 (x->z NULL when no zone holds it) or E2U_EDNAME. */
+static int locate(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, qctx_t *x)
+{
+    size_t i = 0;
+    unsigned nl = 0;
+    for (;;) {
+        if (i >= qlen || i >= E2U_DNAME_MAX)
+            return E2U_EDNAME;
+        uint8_t l = qname[i];
+        if (l == 0)
+            break;
+        if (l & 0xc0 || i + 1u + l >= qlen || nl == 127)
+            return E2U_EDNAME;
+        x->off[nl++] = (uint8_t)i;
+        i += 1u + l;
+    }
+    x->rd = rd;
+    x->q = qname;
+    x->qlen = i + 1;
+    x->nl = nl;
+    x->klen = 0;
+    x->z = e2u__zone_match(rd->zones, rd->order, rd->nzones, qname, x->off, x->nl);
+    return 0;
+}
+
 static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *buf, size_t cap,
                 e2u_store_answer_t *ans, bool cuts)
 {
@@ -690,28 +741,10 @@ static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *
     ans->rrsets_len = 0;
     if (!rd || !qname || !rd->active)
         return E2U_EINVAL;
-    /* validate and find the labels in one pass: no compression, within qlen and 255 */
     qctx_t x;
-    size_t i = 0;
-    unsigned nl = 0;
-    for (;;) {
-        if (i >= qlen || i >= E2U_DNAME_MAX)
-            return E2U_EDNAME;
-        uint8_t l = qname[i];
-        if (l == 0)
-            break;
-        if (l & 0xc0 || i + 1u + l >= qlen || nl == 127)
-            return E2U_EDNAME;
-        x.off[nl++] = (uint8_t)i;
-        i += 1u + l;
-    }
-    int ql = (int)i + 1;
-    x.rd = rd;
-    x.q = qname;
-    x.qlen = (size_t)ql;
-    x.nl = nl;
-    x.klen = 0;
-    x.z = e2u__zone_match(rd->zones, rd->order, rd->nzones, qname, x.off, x.nl);
+    if (locate(rd, qname, qlen, &x) < 0)
+        return E2U_EDNAME;
+    int ql = (int)x.qlen;
     ans->kind = E2U_STORE_NXDOMAIN;
     ans->zone = NULL;
     ans->owner = qname;
@@ -742,6 +775,20 @@ static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *
     if (x.digit)
         return find_digits(&x, buf, cap, ans);
     return find_name(&x, ans);
+}
+
+void e2u_store_prefetch(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, unsigned step)
+{
+    qctx_t x;
+    if (!rd || !rd->active || !rd->ix || !qname || locate(rd, qname, qlen, &x) < 0 || !x.z ||
+        !x.z->rec.numbers)
+        return;
+    unsigned nrel = x.nl - x.z->labels;
+    if (nrel == 0 || nrel > E2U_STORE_MAX_DIGITS || !e2u__name_digits(qname, x.off, nrel, x.d))
+        return;
+    memcpy(x.nkey, x.z->tag, x.z->taglen);
+    size_t kl = x.z->taglen + e2u__bcd_key(x.nkey + x.z->taglen, x.d, nrel);
+    e2u__nidx_prefetch(rd->ix, x.nkey, kl, step);
 }
 
 int e2u_store_find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *buf, size_t cap,

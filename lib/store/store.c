@@ -225,6 +225,8 @@ int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_opts_t *
         free(s);
         return E2U_ENOMEM;
     }
+    pthread_mutex_init(&s->ix_lock, NULL);
+    atomic_init(&s->ix_txnid, 0);
     s->read_only = o.read_only;
     s->journal_max = o.journal_max ? o.journal_max : 1000;
     s->journal_max_rrs = o.journal_max_rrs ? o.journal_max_rrs : 100000;
@@ -326,6 +328,8 @@ void e2u_store_close(e2u_store_t *s)
 {
     if (!s)
         return;
+    e2u_store_index_drop(s);
+    pthread_mutex_destroy(&s->ix_lock);
     if (s->env)
         mdb_env_close(s->env);
     free(s->path);

@@ -1,6 +1,6 @@
 /*
  * tests/store/test_store.c — lib/store: encodings, templates, the name classification, blocks
- * versus numbers, ordinary names, the journal, readers and snapshots, import (master file and
+ * versus numbers, ordinary names, the journal, readers and snapshots, the number index, import (master file and
  * CSV, bad lines, refusal, skip-bad, unsorted input), export round trips, a full map.
  *
  * Each test makes its own store in a fresh temporary directory (removed afterwards). Names
@@ -833,6 +833,213 @@ static void test_snapshots(void **state)
     e2u_store_read_end(rd);
 }
 
+/* --- the number index (index.c) --------------------------------------------------------------- */
+
+/* The name of digits d (most significant first) under origin, in text. */
+static void digits_name(char *out, size_t cap, const char *d, const char *origin)
+{
+    size_t o = 0, n = strlen(d);
+    for (size_t i = n; i-- > 0;)
+        o += (size_t)snprintf(out + o, cap - o, "%c.", d[i]);
+    snprintf(out + o, cap - o, "%s", origin);
+}
+
+/* Put the numbers nums[n] (digits below origin, whose prefix is pfx) in one transaction, each
+ * with the ported-number NAPTR of its full number and a routing number derived from it. */
+static void put_numbers(e2u_store_t *s, const char *origin, const char *pfx, char (*nums)[24],
+                        size_t n)
+{
+    e2u_store_txn_t *w;
+    assert_int_equal(e2u_store_write_begin(s, &w), 0);
+    for (size_t i = 0; i < n; i++) {
+        char name[300], naptr[300], rn[40];
+        digits_name(name, sizeof(name), nums[i], origin);
+        snprintf(rn, sizeof(rn), "%s%zu", pfx, 9000 + i % 700);
+        snprintf(naptr, sizeof(naptr),
+                 "10 100 \"u\" \"E2U+pstn:tel\" \"!^.*$!tel:+%.8s%.23s;npdi;rn=+%.39s!\" .", pfx,
+                 nums[i], rn);
+        uint8_t o[256], rd[E2U_NAPTR_RDATA_MAX];
+        W(o, name);
+        e2u_rdata_t rr = {rd, (uint16_t)R(rd, naptr)};
+        assert_int_equal(e2u_store_put_rrset(w, o, E2U_STORE_TYPE_NAPTR, 3600, &rr, 1, NULL), 0);
+    }
+    assert_int_equal(e2u_store_write_commit(w, NULL), 0);
+}
+
+/* A query's kind and NAPTR texts through reader rd (renewed by the caller). */
+static e2u_store_kind_t ask_rd(e2u_store_rd_t *rd, const char *name, char *out, size_t cap)
+{
+    static uint8_t buf[E2U_STORE_BUF_MIN];
+    uint8_t q[256];
+    size_t ql = W(q, name);
+    e2u_store_answer_t a;
+    assert_int_equal(e2u_store_find(rd, q, ql, buf, sizeof(buf), &a), 0);
+    out[0] = '\0';
+    e2u_store_rrset_t rs;
+    if (e2u_store_answer_rrset(&a, E2U_STORE_TYPE_NAPTR, &rs) == 0) {
+        size_t pos = 0, o = 0;
+        const uint8_t *d;
+        uint16_t l;
+        while (e2u_store_rdata_next(&rs, &pos, &d, &l)) {
+            char t[E2U_NAPTR_TEXT_MAX];
+            e2u_store_rdata_text(E2U_STORE_TYPE_NAPTR, d, l, t, sizeof(t));
+            o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "|" : "", t);
+        }
+    }
+    return a.kind;
+}
+
+#define NIX_NUMS 3000
+#define NIX_Q    (2 * NIX_NUMS + 400)
+
+/*
+ * The index changes no answer: numbers of random lengths (many prefixes of others, the case
+ * where a key's first octets equal a shorter key), in two zones, asked before and after the
+ * index with every kind of name; then a commit (the index is of the old snapshot: readers of
+ * the new one do not use it), a reader that keeps the old snapshot (and the index, even after it
+ * is dropped), and a table over its limit.
+ */
+static void test_number_index(void **state)
+{
+    fx_t *f = *state;
+    mkzone(f->s, Z);
+    mkzone(f->s, "4.4.e164.arpa.");
+    static char nums[NIX_NUMS][24];
+    srand(20261206);
+    for (size_t i = 0; i < NIX_NUMS; i++) {
+        size_t len = 4 + (size_t)rand() % 9; /* 4 to 12 digits below the origin */
+        for (size_t j = 0; j < len; j++)
+            nums[i][j] = (char)('0' + (j < 2 ? 2 : rand() % 10)); /* a shared start */
+        nums[i][len] = '\0';
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(nums[k], nums[i]) == 0) {
+                i--; /* a duplicate: draw again */
+                break;
+            }
+    }
+    put_numbers(f->s, Z, "1", nums, NIX_NUMS - 500);
+    put_numbers(f->s, "4.4.e164.arpa.", "44", nums + NIX_NUMS - 500, 500);
+    /* a number with another RRset beside it, and a block */
+    static const uint8_t txt[] = {3, 'a', 'b', 'c'};
+    char name[300];
+    digits_name(name, sizeof(name), nums[0], Z);
+    assert_int_equal(put_type(f->s, name, 16, txt, sizeof(txt)), 0);
+    assert_int_equal(put_block(f->s, Z, "123", 0, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:b@x!\" ."),
+                     0);
+
+    /* the questions: each number, each with a digit more or less, random digit names, names
+     * below numbers, the apexes */
+    static char qs[NIX_Q][300];
+    size_t nq = 0;
+    for (size_t i = 0; i < NIX_NUMS; i++) {
+        const char *origin = i < NIX_NUMS - 500 ? Z : "4.4.e164.arpa.";
+        digits_name(qs[nq++], 300, nums[i], origin);
+        char d[26];
+        if (i % 2)
+            snprintf(d, sizeof(d), "%s%d", nums[i], (int)(i % 10));
+        else
+            snprintf(d, sizeof(d), "%.*s", (int)strlen(nums[i]) - 1, nums[i]);
+        digits_name(qs[nq++], 300, d, origin);
+    }
+    for (size_t i = 0; i < 300; i++) {
+        char d[16];
+        size_t len = 1 + (size_t)rand() % 12;
+        for (size_t j = 0; j < len; j++)
+            d[j] = (char)('0' + rand() % 10);
+        d[len] = '\0';
+        digits_name(qs[nq++], 300, d, i % 2 ? Z : "4.4.e164.arpa.");
+    }
+    for (size_t i = 0; i < 98; i++)
+        snprintf(qs[nq++], 300, "x.%.290s", qs[2 * i]);
+    snprintf(qs[nq++], 300, "%s", Z);
+    snprintf(qs[nq++], 300, "%s", "4.4.e164.arpa.");
+    assert_true(nq <= NIX_Q);
+
+    /* answers from the B-tree */
+    static char before[NIX_Q][400], after[400];
+    static e2u_store_kind_t kinds[NIX_Q];
+    e2u_store_rd_t *rd;
+    assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
+    assert_false(e2u__rd_indexed(rd));
+    for (size_t i = 0; i < nq; i++)
+        kinds[i] = ask_rd(rd, qs[i], before[i], sizeof(before[i]));
+    e2u_store_read_end(rd);
+    /* checked by hand for the numbers themselves: their own NAPTR, from what was put */
+    for (size_t i = 0; i < NIX_NUMS; i++) {
+        char want[300];
+        bool z1 = i < NIX_NUMS - 500;
+        snprintf(want, sizeof(want),
+                 "10 100 \"u\" \"E2U+pstn:tel\" \"!^.*$!tel:+%s%.23s;npdi;rn=+%s%zu!\" .",
+                 z1 ? "1" : "44", nums[i], z1 ? "1" : "44", 9000 + (z1 ? i : i - (NIX_NUMS - 500)) % 700);
+        /* nums[0], with a TXT beside its NAPTR, is kept as an ordinary name */
+        assert_int_equal(kinds[2 * i], i == 0 ? E2U_STORE_NAME : E2U_STORE_NUMBER);
+        assert_string_equal(before[2 * i], want);
+    }
+
+    e2u_store_index_info_t ii;
+    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_true(ii.built);
+    assert_int_equal(ii.entries, NIX_NUMS - 1); /* not nums[0] */
+    assert_int_equal(ii.commit, e2u_store_commit_id(f->s));
+    assert_true(ii.bytes >= NIX_NUMS * 8 && ii.bytes <= (size_t)4 << 20);
+    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_false(ii.built); /* current already */
+
+    assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
+    assert_true(e2u__rd_indexed(rd));
+    for (size_t i = 0; i < nq; i++) {
+        assert_int_equal(ask_rd(rd, qs[i], after, sizeof(after)), kinds[i]);
+        assert_string_equal(after, before[i]);
+    }
+
+    /* a commit: nums[1] gets another NAPTR, nums[3] goes; rd keeps the old snapshot */
+    char n1[300], n3[300], t[400];
+    digits_name(n1, sizeof(n1), nums[1], Z);
+    digits_name(n3, sizeof(n3), nums[3], Z);
+    assert_int_equal(put_naptr(f->s, n1, 60, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:new@x!\" .", END),
+                     0);
+    assert_int_equal(put_naptr(f->s, n3, 0, END), 0);
+    e2u_store_rd_t *fresh;
+    assert_int_equal(e2u_store_read_begin(f->s, &fresh), 0);
+    assert_false(e2u__rd_indexed(fresh)); /* the index is of an older snapshot */
+    assert_int_equal(ask_rd(fresh, n1, t, sizeof(t)), E2U_STORE_NUMBER);
+    assert_string_equal(t, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:new@x!\" .");
+    assert_int_not_equal(ask_rd(fresh, n3, t, sizeof(t)), E2U_STORE_NUMBER);
+    /* the old reader: the old data, through the index, also once the store has dropped it */
+    e2u_store_index_drop(f->s);
+    assert_true(e2u__rd_indexed(rd));
+    assert_int_equal(ask_rd(rd, n1, t, sizeof(t)), E2U_STORE_NUMBER);
+    assert_string_equal(t, before[2]);
+    assert_int_equal(ask_rd(rd, n3, t, sizeof(t)), E2U_STORE_NUMBER);
+    assert_string_equal(t, before[6]);
+    e2u_store_read_end(rd);
+
+    /* a new index of the new snapshot: the reader picks it up when it renews */
+    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_true(ii.built);
+    assert_int_equal(ii.entries, NIX_NUMS - 2);
+    assert_int_equal(e2u_store_read_renew(fresh), 0);
+    assert_true(e2u__rd_indexed(fresh));
+    assert_int_equal(ask_rd(fresh, n1, t, sizeof(t)), E2U_STORE_NUMBER);
+    assert_string_equal(t, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:new@x!\" .");
+    for (size_t i = 0; i < nq; i++) {
+        if (i / 2 == 1 || i / 2 == 3)
+            continue; /* the two changed numbers and their neighbours */
+        assert_int_equal(ask_rd(fresh, qs[i], after, sizeof(after)), kinds[i]);
+        assert_string_equal(after, before[i]);
+    }
+    e2u_store_read_end(fresh);
+
+    /* over the limit: none built, the B-tree answers */
+    e2u_store_index_drop(f->s);
+    assert_int_equal(e2u_store_index_refresh(f->s, 4096, &ii), E2U_ELIMIT);
+    assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
+    assert_false(e2u__rd_indexed(rd));
+    assert_int_equal(ask_rd(rd, qs[4], t, sizeof(t)), E2U_STORE_NUMBER);
+    assert_string_equal(t, before[4]);
+    e2u_store_read_end(rd);
+}
+
 /* --- import ----------------------------------------------------------------------------------- */
 
 typedef struct bads {
@@ -1259,6 +1466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_net_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_number_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_export_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_bad_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_csv, setup, teardown),
