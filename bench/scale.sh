@@ -7,10 +7,11 @@
 # memory and 24 GB of disk). Each is imported once into a store kept beside its data (store/,
 # reused by later runs). Then ROUNDS rounds (default 3), each starting e2ud on the small store
 # and then on the big one, one UDP worker as in bench/server.sh, waiting until e2ud has loaded
-# the store's pages, and driving it with dnsperf for DUR seconds (default 10) with the dnsperf settings of
-# ../shared/bench/peers.py. Printed: each run's queries per second and e2ud's CPU microseconds
-# per query, the medians, and big / small. Alternating the two in every round keeps the
-# machine's noise out of the ratio as far as it can be.
+# the store's pages and built its number index, and driving it with dnsperf for DUR seconds
+# (default 10) with the dnsperf settings of ../shared/bench/peers.py. Printed: each run's
+# queries per second and e2ud's CPU microseconds per query, the medians, and big / small.
+# Alternating the two in every round keeps the machine's noise out of the ratio as far as it
+# can be.
 #
 # HUGE=off runs e2ud with store-huge-pages: off, after dropping the store file from the page
 # cache before each start, so that its pages come back as 4 KiB pages (what e2ud gets on a
@@ -52,9 +53,10 @@ run() { # DIR -> "qps cpu_us_per_query"
     [ "$HUGE" = on ] || drop "$1/store/data.mdb"
     "$E2UD" -d "$1/store" -l "127.0.0.1@$p" -n 1 -c "$W/e2ud.conf" 2> "$W/log" &
     EPID=$!
-    # e2ud logs when its background thread has mapped every page of the store
+    # e2ud logs when its background threads have mapped every page of the store and built
+    # the number index (or found it over its size limit)
     i=0
-    until grep -q "store loaded" "$W/log"; do
+    until grep -q "store loaded" "$W/log" && grep -q "number index:" "$W/log"; do
         i=$((i + 1))
         [ $i -lt 1800 ] || { echo "e2ud did not load $1/store" >&2; cat "$W/log" >&2; exit 1; }
         sleep 0.2
@@ -63,7 +65,7 @@ run() { # DIR -> "qps cpu_us_per_query"
     kill $EPID
     wait $EPID 2>/dev/null || true
     EPID=
-    grep "store loaded" "$W/log" | sed 's/^.*info: /    e2ud: /' >&2
+    grep -E "store loaded|number index:" "$W/log" | sed 's/^.*Z [a-z]*: /    e2ud: /' >&2
     cat "$W/result"
 }
 

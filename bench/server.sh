@@ -43,7 +43,8 @@ python3 ../shared/bench/peers.py "$DATA" $PEERS ours
 # peers.py reads memory before the load; an mmap'ed store grows as queries touch its pages, so
 # also read e2ud's PSS after dnsperf has asked the whole query set. Beside it, the floor in the
 # same run: bench/udp_echo (recvmmsg/sendmmsg, no DNS work) under the same dnsperf load, its
-# CPU per query being what the kernel alone costs on this machine today.
+# CPU per query being what the kernel alone costs on this machine today; and e2ud again without
+# its number index (store-index: off), to show what the index saves.
 . "$ROOT/bench/lib.sh"
 W=$(mktemp -d /tmp/e2u-bench-server.XXXXXX)
 EPID=
@@ -60,14 +61,24 @@ set -- $(load $EPID "$PORT")
 kill $EPID
 wait $EPID 2>/dev/null || true
 ECHO_QPS=$1 ECHO_CPU=$2
-PORT=$(free_port)
-"$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" -n "${E2UD_WORKERS:-1}" 2> "$W/log" &
-EPID=$!
-sleep 1
-set -- $(load $EPID "$PORT")
-pss=$(awk '/^Pss:/ { print int($2 / 1024) }' "/proc/$EPID/smaps_rollup")
-store=$(du -sm "$W/db" | cut -f1)
-printf 'e2ud after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps, %s us/query\n' \
-    "${DUR:-10}" "$pss" "$store" "$1" "$2"
+# e2ud as peers.py ran it, then with its number index off (store-index: off), same load
+printf 'server:\n    store-index: off\n' > "$W/noindex.conf"
+E2UD_CPU=
+for conf in "" "$W/noindex.conf"; do
+    PORT=$(free_port)
+    "$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" -n "${E2UD_WORKERS:-1}" \
+        ${conf:+-c "$conf"} 2> "$W/log" &
+    EPID=$!
+    sleep 1
+    set -- $(load $EPID "$PORT")
+    pss=$(awk '/^Pss:/ { print int($2 / 1024) }' "/proc/$EPID/smaps_rollup")
+    kill $EPID
+    wait $EPID 2>/dev/null || true
+    EPID=
+    store=$(du -sm "$W/db" | cut -f1)
+    printf 'e2ud%s after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps, %s us/query\n' \
+        "${conf:+ without number index}" "${DUR:-10}" "$pss" "$store" "$1" "$2"
+    [ -n "$conf" ] || E2UD_CPU=$2
+done
 printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %s us/query\n' \
-    "$ECHO_QPS" "$ECHO_CPU" "$(awk -v a="$2" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"
+    "$ECHO_QPS" "$ECHO_CPU" "$(awk -v a="$E2UD_CPU" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"

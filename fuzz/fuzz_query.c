@@ -2,8 +2,9 @@
  * fuzz/fuzz_query.c — libFuzzer target for e2ud's query path: DNS message in, answer out.
  *
  * The first call builds a small store in a temporary directory (a zone with numbers, a block,
- * a delegation, a CNAME, a wildcard, other types at a number) and a query context on it, as a
- * UDP worker has. Each input is then answered as a UDP message (first octet even) or a TCP one
+ * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
+ * context on it, as a UDP worker has. Each input is first given to e2u_store_prefetch as the
+ * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input is then answered as a UDP message (first octet even) or a TCP one
  * (odd), with the rest of the input as the message. Checks: the answer fits the buffer and the
  * transport (UDP: at most the advertised size, which is at least 512), starts with the query's
  * ID, has QR set, and parses again with libknot; no answer at all only for messages that are
@@ -64,6 +65,7 @@ static void setup(void)
     e2u_diag_t d;
     CHECK(e2u_store_open(&store, db, &o, &d) == 0);
     CHECK(e2u_store_import(store, path, NULL, NULL, &d) == 0);
+    CHECK(e2u_store_index_refresh(store, 64u << 20, NULL) == 0);
     static e2ud_stats_t stats;
     CHECK(e2ud_qctx_init(&qctx, NULL, store, &stats, 1232) == 0);
     e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */
@@ -81,6 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len > 65535)
         return 0;
     e2ud_qctx_renew(&qctx);
+    if (len > KNOT_WIRE_HEADER_SIZE)
+        for (unsigned step = 0; step < 2; step++)
+            e2u_store_prefetch(qctx.rd, msg + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE,
+                               step);
     size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), NULL, tcp);
     if (n == 0) {
         /* silence only for these (server/query.c, step 1) */

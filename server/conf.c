@@ -79,6 +79,7 @@ void e2ud_conf_init(e2ud_conf_t *c)
     c->tcp_io_timeout_ms = 2000;
     c->udp_max_payload = 1232;
     c->store_huge_pages = true;
+    c->store_index = true;
     c->log_target = E2UD_LOG_STDERR;
     c->log_level = LOG_INFO;
     c->xfr_max_bytes = 4ull << 30;
@@ -189,6 +190,28 @@ static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long 
     if (*s == '\0' || *end || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* A size in octets as Knot writes one: digits, then optionally K, M or G (powers of 1024). */
+static int size_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v > (hi >> shift) || (v << shift) < lo)
+        return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -336,10 +359,18 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             } else if (strcmp(k, "store-huge-pages") == 0) {
                 if (onoff(d, &c->store_huge_pages) < 0)
                     FAIL("store-huge-pages '%s': expected on or off", d);
+            } else if (strcmp(k, "store-index") == 0) {
+                if (onoff(d, &c->store_index) < 0)
+                    FAIL("store-index '%s': expected on or off", d);
+            } else if (strcmp(k, "store-index-max-size") == 0) {
+                if (size_num(d, 1 << 20, (uint64_t)1 << 50, &c->store_index_max_bytes) < 0)
+                    FAIL("store-index-max-size '%s': expected octets (K, M, G suffixes), 1M to "
+                         "2^50",
+                         d);
             } else if (strcmp(k, "xfr-max-size") == 0) {
-                if (num(d, 1024, 1ul << 40, &v) < 0)
-                    FAIL("xfr-max-size '%s': expected octets, 1024 to 2^40", d);
-                c->xfr_max_bytes = v;
+                if (size_num(d, 1024, (uint64_t)1 << 40, &c->xfr_max_bytes) < 0)
+                    FAIL("xfr-max-size '%s': expected octets (K, M, G suffixes), 1024 to 2^40",
+                         d);
             } else if (strcmp(k, "xfr-timeout") == 0) {
                 if (num(d, 1, 86400, &v) < 0)
                     FAIL("xfr-timeout '%s': expected seconds, 1 to 86400", d);

@@ -47,7 +47,10 @@ static void usage(FILE *f)
           "Configuration file items: server: listen, udp-workers, tcp-workers, tcp-max-clients,\n"
           "tcp-idle-timeout (s), tcp-io-timeout (ms), udp-max-payload, stats-listen,\n"
           "store-huge-pages (on|off, default on: map a store of 64 MiB or more in 2 MiB pages\n"
-          "where the kernel can, rereading it from disk once at start);\n"
+          "where the kernel can, rereading it from disk once at start), store-index (on|off,\n"
+          "default on: keep an index of the numbers in memory, about 10.5 bytes per number,\n"
+          "rebuilt in the background after changes), store-index-max-size (default a quarter\n"
+          "of the memory; sizes take K, M, G), xfr-max-size, xfr-timeout (s);\n"
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
           "Flags override the file.\n"
           "\n"
@@ -232,6 +235,11 @@ int main(int argc, char **argv)
     /* the store's pages into memory in the background (preload.c) */
     e2ud_preload_t preload = {.store = srv.store, .db = conf.db, .huge = conf.store_huge_pages};
     e2ud_preload_start(&preload);
+    /* the number index of the latest commit, kept in the background (indexer.c) */
+    e2ud_indexer_t indexer = {.store = srv.store, .max_bytes = conf.store_index_max_bytes};
+    if (conf.store_index)
+        e2ud_indexer_start(&indexer);
+    e2ud_stats_indexer(conf.store_index ? &indexer : NULL);
 
     int rc = 0;
     if (e2ud_udp_start(&srv, nudp, srv.stats) < 0 ||
@@ -281,6 +289,7 @@ int main(int argc, char **argv)
     if (!signalled)
         rc = 1; /* a worker gave up: its message is in the log */
     e2ud_preload_stop(&preload);
+    e2ud_indexer_stop(&indexer);
     e2ud_secondary_stop();
     e2ud_notify_stop();
     e2ud_udp_join();

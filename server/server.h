@@ -103,6 +103,8 @@ typedef struct e2ud_conf {
     unsigned tcp_io_timeout_ms;       /* a started message must arrive within; default 2000 */
     uint16_t udp_max_payload;         /* default 1232 */
     bool store_huge_pages;            /* map the store in 2 MiB pages (preload.c); default on */
+    bool store_index;                 /* keep a number index in memory (indexer.c); default on */
+    uint64_t store_index_max_bytes;   /* its largest table; 0 = a quarter of the memory */
     e2ud_addr_t stats_listen;         /* Prometheus endpoint; len 0 = none */
     e2ud_log_target_t log_target;
     int log_level;                    /* syslog levels: LOG_ERR .. LOG_DEBUG */
@@ -135,6 +137,26 @@ typedef struct e2ud_preload {
 int e2ud_preload_start(e2ud_preload_t *p);
 /* Stop it at its next slice and join it; nothing when it was not started. */
 void e2ud_preload_stop(e2ud_preload_t *p);
+
+/* The store's number index kept of the latest commit by a background thread (indexer.c). The
+ * caller owns the struct and keeps store valid until e2ud_indexer_stop() has returned; the
+ * counters are for the statistics. */
+typedef struct e2ud_indexer {
+    e2u_store_t *store;
+    size_t max_bytes; /* 0: a quarter of the machine's memory */
+    atomic_size_t entries, bytes, builds;
+    atomic_size_t commit; /* the commit of the index in use (0: none) */
+    atomic_bool stop;
+    bool running;
+    pthread_t thread;
+} e2ud_indexer_t;
+
+/* Start the thread; returns 0, or -1 when it cannot be created (numbers go through the B-tree).
+ */
+int e2ud_indexer_start(e2ud_indexer_t *ix);
+/* Stop it (at its next poll, or after the build under way) and join it; nothing when it was not
+ * started. */
+void e2ud_indexer_stop(e2ud_indexer_t *ix);
 
 /* The zone configuration for an origin (wire), or NULL. */
 const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin);
@@ -176,6 +198,8 @@ void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, i
 /* Start the HTTP endpoint on addr serving /metrics from the threads' stats. */
 int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size_t n);
 void e2ud_stats_stop(void);
+/* Report the number index's figures too (NULL: none). */
+void e2ud_stats_indexer(const e2ud_indexer_t *ix);
 
 /* --- the server as a whole ------------------------------------------------------------------ */
 

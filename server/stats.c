@@ -99,6 +99,12 @@ static size_t nall;
 static int lfd = -1;
 static pthread_t thread;
 static atomic_bool stopping;
+static const e2ud_indexer_t *indexer;
+
+void e2ud_stats_indexer(const e2ud_indexer_t *ix)
+{
+    indexer = ix;
+}
 
 #define SUM(field)                                                                                 \
     ({                                                                                             \
@@ -169,6 +175,21 @@ static size_t render(char *buf, size_t cap)
             continue;
         OUT("e2ud_zone_queries_total{zone=\"%s\"} %llu\n", name,
             (unsigned long long)SUM(zone_queries[z]));
+    }
+    if (indexer) {
+        size_t commit = atomic_load(&indexer->commit);
+        OUT("# HELP e2ud_store_index_numbers Numbers in the number index in use (0: none).\n"
+            "# TYPE e2ud_store_index_numbers gauge\ne2ud_store_index_numbers %zu\n"
+            "# HELP e2ud_store_index_bytes Memory of the number index's table.\n"
+            "# TYPE e2ud_store_index_bytes gauge\ne2ud_store_index_bytes %zu\n"
+            "# HELP e2ud_store_index_current 1 when the number index is of the latest commit "
+            "(numbers are then found without a B-tree descent).\n"
+            "# TYPE e2ud_store_index_current gauge\ne2ud_store_index_current %d\n"
+            "# HELP e2ud_store_index_builds_total Number index builds.\n"
+            "# TYPE e2ud_store_index_builds_total counter\ne2ud_store_index_builds_total %zu\n",
+            atomic_load(&indexer->entries), atomic_load(&indexer->bytes),
+            commit && commit == e2u_store_commit_id(indexer->store),
+            atomic_load(&indexer->builds));
     }
 #undef OUT
     return o < cap ? o : cap;

@@ -366,6 +366,14 @@ class Operations(unittest.TestCase):
         p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
         self.assertIn("listen '127.0.0.1@99999'", p.stderr)
+        bad = self.conf("server:\n    store-index-max-size: 12X\n")
+        p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("store-index-max-size '12X': expected octets", p.stderr)
+        good = self.conf("server:\n    store-index: off\n    store-index-max-size: 64M\n"
+                         "    xfr-max-size: 2G\n")
+        p = subprocess.run([E2UD, "--check", "-c", good], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
         bad = self.conf("server:\n    store-huge-pages: maybe\n")
         p = subprocess.run([E2UD, "--check", "-c", bad], capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
@@ -433,6 +441,61 @@ class Operations(unittest.TestCase):
         self.assertEqual(vals['e2ud_query_duration_seconds_bucket{le="+Inf"}'],
                          vals["e2ud_query_duration_seconds_count"])
         self.assertGreaterEqual(vals['e2ud_zone_queries_total{zone="1.e164.arpa."}'], 6)
+
+    def test_number_index(self):
+        """The number index (lib/store/index.c, server/indexer.c) is built at start and after
+        changes once the store is quiet; a change is answered by the next query even though the
+        index is then of the old data; with store-index: off there is none and the answers are
+        the same."""
+        sport = daemons.free_port()
+        s = self.start(conf=self.conf(f"server:\n    stats-listen: 127.0.0.1@{sport}\n"))
+        nums = int(re.search(r"numbers\s+(\d+)", ctl(self.db, "stats")).group(1))
+        self.assertGreater(nums, 0)
+
+        def metrics():
+            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics",
+                                          timeout=5).read().decode()
+            return {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
+                    if ln and not ln.startswith("#")}
+
+        def wait_current(builds):
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                v = metrics()
+                if v["e2ud_store_index_current"] == 1 and \
+                        v["e2ud_store_index_builds_total"] >= builds:
+                    return v
+                time.sleep(0.1)
+            self.fail("no current number index: " + s.logtext())
+
+        v = wait_current(1)
+        self.assertEqual(v["e2ud_store_index_numbers"], nums)
+        self.assertGreater(v["e2ud_store_index_bytes"], 0)
+        self.assertIn(f"number index: {nums} numbers", s.logtext())
+        name = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        before = ask(s.port, name, "NAPTR").answer[0].to_text()
+        # a change: answered at once, while the index is still of the old data
+        ctl(self.db, "set", "+12155550123", '10 100 "u" "E2U+sip" "!^.*$!sip:changed@x!" .')
+        self.assertEqual(metrics()["e2ud_store_index_current"], 0)
+        self.assertIn("sip:changed@x", ask(s.port, name, "NAPTR").answer[0].to_text())
+        # ... and once the index is rebuilt
+        wait_current(2)
+        self.assertIn("sip:changed@x", ask(s.port, name, "NAPTR").answer[0].to_text())
+        ctl(self.db, "del", "+12155550123")
+        self.assertEqual(ask(s.port, name, "NAPTR").rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual(metrics()["e2ud_store_index_numbers"], nums)  # the old one's
+        v = wait_current(3)
+        self.assertEqual(v["e2ud_store_index_numbers"], nums - 1)
+        self.assertEqual(ask(s.port, name, "NAPTR").rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual(s.stop(), 0)
+        # off: no index, the same answers
+        ctl(self.db, "set", "+12155550123", before.split(" NAPTR ", 1)[1])
+        sport = daemons.free_port()
+        s = self.start(conf=self.conf(f"server:\n    stats-listen: 127.0.0.1@{sport}\n"
+                                      "    store-index: off\n"))
+        self.assertNotIn("e2ud_store_index_numbers", metrics())
+        self.assertEqual(ask(s.port, name, "NAPTR").answer[0].to_text(), before)
+        self.assertNotIn("number index", s.logtext())
 
     def test_live_changes_under_load(self):
         """e2uctl set/del/import while e2ud answers a steady load: the next query sees each
