@@ -35,10 +35,10 @@
  * leaves it alone otherwise.
  *
  * Life. e2u_store_index_refresh builds an index of the latest snapshot (a cursor walk over the
- * numbers trees: about 0.1 s per million numbers) and publishes it in the store handle, under
- * a mutex that readers take only when their snapshot changed. Indexes are reference-counted:
- * the handle holds one reference, each reader using one holds another, and the last to let go
- * frees it. Who calls refresh, and when, is the caller's policy (e2ud: server/indexer.c).
+ * numbers trees and a table insert each: about 0.15 s per million numbers) and publishes it in
+ * the store handle, under a mutex that readers take only when their snapshot changed or after
+ * a reset. Indexes are reference-counted: the handle holds one reference, each reader using one
+ * holds another (an idle, reset reader none), and the last to let go frees it. Who calls refresh, and when, is the caller's policy (e2ud: server/indexer.c).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -48,8 +48,14 @@
 
 #define SLOTS_PER_BUCKET 8
 #define OFF_BITS         40
+#define OFF_MASK         (((uint64_t)1 << OFF_BITS) - 1)
+#define KLEN_SHIFT       40
 #define KLEN_MAX         31
+#define VLEN_SHIFT       45
 #define VLEN_MAX         4095
+#define TAG_SHIFT        57
+/* the bits that must equal those of the key looked for: its length and its hash tag */
+#define MATCH_MASK ((uint64_t)KLEN_MAX << KLEN_SHIFT | (uint64_t)0x7f << TAG_SHIFT)
 
 struct e2u__nidx {
     size_t txnid;        /* the snapshot described */
@@ -77,8 +83,7 @@ static uint64_t *table_alloc(size_t bytes)
     uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
     if (a > p)
         munmap(p, (size_t)(a - p));
-    if (p + HUGE_PAGE > a)
-        munmap(a + len, (size_t)(p + HUGE_PAGE - a));
+    munmap(a + len, (size_t)(p + HUGE_PAGE - a)); /* the rest after the table, never empty */
     madvise(a, len, MADV_HUGEPAGE); /* a hint: 4 KiB pages without it */
     return (uint64_t *)a;
 }
@@ -117,9 +122,15 @@ static inline uint64_t tag_of(uint64_t h)
     return (h >> 8) & 0x7f;
 }
 
-static inline uint64_t slot_make(uint64_t off, size_t klen, size_t vlen, uint64_t tag)
+static inline uint64_t slot_make(uint64_t off, size_t klen, size_t vlen, uint64_t h)
 {
-    return off | (uint64_t)klen << 40 | (uint64_t)vlen << 45 | tag << 57;
+    return off | (uint64_t)klen << KLEN_SHIFT | (uint64_t)vlen << VLEN_SHIFT | tag_of(h) << TAG_SHIFT;
+}
+
+/* What MATCH_MASK of a slot holding the key of length klen and hash h is. */
+static inline uint64_t slot_match(size_t klen, uint64_t h)
+{
+    return (uint64_t)klen << KLEN_SHIFT | tag_of(h) << TAG_SHIFT;
 }
 
 static void insert(e2u__nidx_t *ix, uint64_t h, uint64_t slot)
@@ -153,13 +164,13 @@ static int add_zone(e2u__nidx_t *ix, MDB_txn *txn, MDB_dbi dbi, const zinfo_t *z
         const uint8_t *kp = k.mv_data;
         if (k.mv_size == 0 || k.mv_size > KLEN_MAX || v.mv_size > VLEN_MAX ||
             (const uint8_t *)v.mv_data != kp + k.mv_size || kp <= map ||
-            kp + k.mv_size + v.mv_size > map + used || (size_t)(kp - map) >> OFF_BITS)
+            kp + k.mv_size + v.mv_size > map + used || (uint64_t)(kp - map) > OFF_MASK)
             continue; /* not where the slot can say: the B-tree finds it */
         if (*room == 0)
             break; /* more entries than the zone records said: the rest go the B-tree way */
         (*room)--;
         uint64_t h = key_hash(kp, k.mv_size);
-        insert(ix, h, slot_make((uint64_t)(kp - map), k.mv_size, v.mv_size, tag_of(h)));
+        insert(ix, h, slot_make((uint64_t)(kp - map), k.mv_size, v.mv_size, h));
         ix->entries++;
     }
     mdb_cursor_close(c);
@@ -216,8 +227,7 @@ bool e2u__nidx_get(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, MDB_v
     if (klen == 0 || klen > KLEN_MAX)
         return false;
     uint64_t h = key_hash(key, klen);
-    uint64_t want = (uint64_t)klen << 40 | tag_of(h) << 57;
-    uint64_t mask = (uint64_t)0x1f << 40 | (uint64_t)0x7f << 57;
+    uint64_t want = slot_match(klen, h);
     size_t b = bucket_of(h, ix->nbuckets);
     for (size_t seen = 0; seen < ix->nbuckets; seen++) {
         const uint64_t *s = ix->slots + b * SLOTS_PER_BUCKET;
@@ -225,12 +235,12 @@ bool e2u__nidx_get(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, MDB_v
             uint64_t x = s[i];
             if (x == 0)
                 return false; /* a free slot ends the probe */
-            if ((x & mask) != want)
+            if ((x & MATCH_MASK) != want)
                 continue;
-            const uint8_t *kp = ix->base + (x & (((uint64_t)1 << OFF_BITS) - 1));
+            const uint8_t *kp = ix->base + (x & OFF_MASK);
             if (memcmp(kp, key, klen) == 0) {
                 val->mv_data = (void *)(kp + klen);
-                val->mv_size = (size_t)(x >> 45) & VLEN_MAX;
+                val->mv_size = (size_t)(x >> VLEN_SHIFT) & VLEN_MAX;
                 return true;
             }
         }
@@ -251,11 +261,10 @@ void e2u__nidx_prefetch(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, 
         return;
     }
     /* the bucket has arrived (or this waits for it): the first slot that may be the key */
-    uint64_t want = (uint64_t)klen << 40 | tag_of(h) << 57;
-    uint64_t mask = (uint64_t)0x1f << 40 | (uint64_t)0x7f << 57;
+    uint64_t want = slot_match(klen, h);
     for (int i = 0; i < SLOTS_PER_BUCKET && s[i]; i++)
-        if ((s[i] & mask) == want) {
-            __builtin_prefetch(ix->base + (s[i] & (((uint64_t)1 << OFF_BITS) - 1)));
+        if ((s[i] & MATCH_MASK) == want) {
+            __builtin_prefetch(ix->base + (s[i] & OFF_MASK));
             return;
         }
 }

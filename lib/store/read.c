@@ -4,7 +4,9 @@
  * A reader is an LMDB read-only transaction plus a few open cursors and a cache of the zones.
  * Renewing it (mdb_txn_reset + mdb_txn_renew) costs a few hundred nanoseconds and no
  * allocation; the zone cache is rebuilt only when the snapshot's transaction id changed, i.e.
- * after a commit, and then points into the new snapshot.
+ * after a commit, and then points into the new snapshot. When the store has published a number
+ * index of the reader's snapshot (index.c), the reader holds it and finds existing numbers in
+ * it (step 4) before any descent.
  *
  * e2u_store_find answers the question an authoritative server asks first: what is this name in
  * the equivalent zone file, where every number entry is a name and every block entry is all the
@@ -58,7 +60,6 @@ struct e2u_store_rd {
     uint8_t owner[256]; /* DELEGATION and WILDCARD owners */
     e2u__nidx_t *ix;    /* the number index of this snapshot (index.c), or NULL */
 };
-
 
 MDB_txn *e2u__rd_txn(struct e2u_store_rd *rd)
 {
@@ -166,7 +167,7 @@ static int after_begin(e2u_store_rd_t *rd)
         e2u__nidx_release(rd->ix);
         rd->ix = e2u__nidx_pick(rd->s, id);
     }
-    if (mdb_txn_id(rd->txn) != rd->txnid || rd->txnid == 0) {
+    if (id != rd->txnid || rd->txnid == 0) {
         if (++rd->gen == 0) { /* wrapped: no entry may look current */
             memset(rd->tc, 0, sizeof(rd->tc));
             rd->gen = 1;
@@ -207,7 +208,7 @@ int e2u_store_read_begin(e2u_store_t *s, e2u_store_rd_t **out)
     return 0;
 }
 
-void e2u_store_read_reset(e2u_store_rd_t *rd)
+static void txn_reset(e2u_store_rd_t *rd)
 {
     if (rd && rd->active) {
         mdb_txn_reset(rd->txn);
@@ -215,11 +216,22 @@ void e2u_store_read_reset(e2u_store_rd_t *rd)
     }
 }
 
+void e2u_store_read_reset(e2u_store_rd_t *rd)
+{
+    txn_reset(rd);
+    if (rd) {
+        /* an idle reader does not keep an index alive (a renew right after a reset picks the
+         * same one up again, under the store's mutex) */
+        e2u__nidx_release(rd->ix);
+        rd->ix = NULL;
+    }
+}
+
 int e2u_store_read_renew(e2u_store_rd_t *rd)
 {
     if (!rd)
         return E2U_EINVAL;
-    e2u_store_read_reset(rd);
+    txn_reset(rd); /* the index is kept when the snapshot stays the same */
     int rc = mdb_txn_renew(rd->txn);
     if (rc)
         return e2u__mdb_err(rd->s, rc, NULL, "renew a read transaction");
@@ -560,6 +572,17 @@ static int expand_into(qctx_t *x, const uint8_t *val, size_t vlen, const char *f
     return 0;
 }
 
+/* The answer for the number entry whose value is v: the full number full[flen] and its RRset. */
+static int number_answer(qctx_t *x, const MDB_val *v, const char *full, size_t flen, uint8_t *buf,
+                         size_t cap, e2u_store_answer_t *ans)
+{
+    ans->number[0] = '+';
+    size_t nl = flen + 1 <= sizeof(ans->number) - 1 ? flen + 1 : sizeof(ans->number) - 1;
+    memcpy(ans->number + 1, full, nl);
+    ans->number[sizeof(ans->number) - 1] = '\0';
+    return expand_into(x, v->mv_data, v->mv_size, full, flen, buf, cap, ans, E2U_STORE_NUMBER);
+}
+
 static int find_digits(qctx_t *x, uint8_t *buf, size_t cap, e2u_store_answer_t *ans)
 {
     const zinfo_t *z = x->z;
@@ -576,29 +599,16 @@ static int find_digits(qctx_t *x, uint8_t *buf, size_t cap, e2u_store_answer_t *
     x->nklen = z->taglen + dkl;
     if (z->rec.numbers) {
         MDB_val k = {x->nklen, x->nkey}, v;
-        if (x->rd->ix && e2u__nidx_get(x->rd->ix, x->nkey, x->nklen, &v)) {
-            /* the index knows the number: what the exact match below does, without the descent */
-            ans->number[0] = '+';
-            memcpy(ans->number + 1, full,
-                   zp + n + 1 <= sizeof(ans->number) - 1 ? zp + n + 1 : sizeof(ans->number) - 1);
-            ans->number[sizeof(ans->number) - 1] = '\0';
-            return expand_into(x, v.mv_data, v.mv_size, full, zp + n, buf, cap, ans,
-                               E2U_STORE_NUMBER);
-        }
+        /* the index knows the number: the exact match below, without the descent */
+        if (x->rd->ix && e2u__nidx_get(x->rd->ix, x->nkey, x->nklen, &v))
+            return number_answer(x, &v, full, zp + n, buf, cap, ans);
         MDB_cursor *c = x->rd->cur[z->rec.nbuf ? C_NUM1 : C_NUM0];
         int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc == 0 && k.mv_size >= z->taglen && memcmp(k.mv_data, z->tag, z->taglen) == 0) {
             const uint8_t *kb = (const uint8_t *)k.mv_data + z->taglen;
             size_t kbl = k.mv_size - z->taglen;
-            if (kbl == dkl && memcmp(kb, x->nkey + z->taglen, dkl) == 0) {
-                ans->number[0] = '+';
-                memcpy(ans->number + 1, full,
-                       zp + n + 1 <= sizeof(ans->number) - 1 ? zp + n + 1
-                                                             : sizeof(ans->number) - 1);
-                ans->number[sizeof(ans->number) - 1] = '\0';
-                return expand_into(x, v.mv_data, v.mv_size, full, zp + n, buf, cap, ans,
-                                   E2U_STORE_NUMBER);
-            }
+            if (kbl == dkl && memcmp(kb, x->nkey + z->taglen, dkl) == 0)
+                return number_answer(x, &v, full, zp + n, buf, cap, ans);
             below = bcd_extends(kb, kbl, x->nkey + z->taglen, dkl, n);
         }
     }

@@ -203,32 +203,37 @@ static int put_block(e2u_store_t *s, const char *origin, const char *prefix, uns
     return e2u_store_write_commit(w, NULL);
 }
 
-/* What the store says about name: its kind, and the NAPTR texts joined by '|' into out. */
-static e2u_store_kind_t ask(e2u_store_t *s, const char *name, char *out, size_t cap)
+/* What reader rd says about name: its kind, and the NAPTR texts joined by '|' into out (if not
+ * NULL). */
+static e2u_store_kind_t ask_rd(e2u_store_rd_t *rd, const char *name, char *out, size_t cap)
 {
     static uint8_t buf[E2U_STORE_BUF_MIN];
     uint8_t q[256];
     size_t ql = W(q, name);
-    e2u_store_rd_t *rd;
-    assert_int_equal(e2u_store_read_begin(s, &rd), 0);
     e2u_store_answer_t a;
-    int rc = e2u_store_find(rd, q, ql, buf, sizeof(buf), &a);
-    assert_int_equal(rc, 0);
-    if (out) {
+    assert_int_equal(e2u_store_find(rd, q, ql, buf, sizeof(buf), &a), 0);
+    e2u_store_rrset_t rs;
+    if (out)
         out[0] = '\0';
-        e2u_store_rrset_t rs;
-        if (e2u_store_answer_rrset(&a, E2U_STORE_TYPE_NAPTR, &rs) == 0) {
-            size_t pos = 0, o = 0;
-            const uint8_t *d;
-            uint16_t l;
-            while (e2u_store_rdata_next(&rs, &pos, &d, &l)) {
-                char t[E2U_NAPTR_TEXT_MAX];
-                e2u_store_rdata_text(E2U_STORE_TYPE_NAPTR, d, l, t, sizeof(t));
-                o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "|" : "", t);
-            }
+    if (out && e2u_store_answer_rrset(&a, E2U_STORE_TYPE_NAPTR, &rs) == 0) {
+        size_t pos = 0, o = 0;
+        const uint8_t *d;
+        uint16_t l;
+        while (e2u_store_rdata_next(&rs, &pos, &d, &l)) {
+            char t[E2U_NAPTR_TEXT_MAX];
+            e2u_store_rdata_text(E2U_STORE_TYPE_NAPTR, d, l, t, sizeof(t));
+            o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "|" : "", t);
         }
     }
-    e2u_store_kind_t k = a.kind;
+    return a.kind;
+}
+
+/* The same through a new reader of the latest commit. */
+static e2u_store_kind_t ask(e2u_store_t *s, const char *name, char *out, size_t cap)
+{
+    e2u_store_rd_t *rd;
+    assert_int_equal(e2u_store_read_begin(s, &rd), 0);
+    e2u_store_kind_t k = ask_rd(rd, name, out, cap);
     e2u_store_read_end(rd);
     return k;
 }
@@ -866,29 +871,6 @@ static void put_numbers(e2u_store_t *s, const char *origin, const char *pfx, cha
     assert_int_equal(e2u_store_write_commit(w, NULL), 0);
 }
 
-/* A query's kind and NAPTR texts through reader rd (renewed by the caller). */
-static e2u_store_kind_t ask_rd(e2u_store_rd_t *rd, const char *name, char *out, size_t cap)
-{
-    static uint8_t buf[E2U_STORE_BUF_MIN];
-    uint8_t q[256];
-    size_t ql = W(q, name);
-    e2u_store_answer_t a;
-    assert_int_equal(e2u_store_find(rd, q, ql, buf, sizeof(buf), &a), 0);
-    out[0] = '\0';
-    e2u_store_rrset_t rs;
-    if (e2u_store_answer_rrset(&a, E2U_STORE_TYPE_NAPTR, &rs) == 0) {
-        size_t pos = 0, o = 0;
-        const uint8_t *d;
-        uint16_t l;
-        while (e2u_store_rdata_next(&rs, &pos, &d, &l)) {
-            char t[E2U_NAPTR_TEXT_MAX];
-            e2u_store_rdata_text(E2U_STORE_TYPE_NAPTR, d, l, t, sizeof(t));
-            o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "|" : "", t);
-        }
-    }
-    return a.kind;
-}
-
 #define NIX_NUMS 3000
 #define NIX_Q    (2 * NIX_NUMS + 400)
 
@@ -986,6 +968,10 @@ static void test_number_index(void **state)
     assert_false(ii.built); /* current already */
 
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
+    assert_true(e2u__rd_indexed(rd));
+    e2u_store_read_reset(rd); /* idle: lets go of it; the renew takes it again */
+    assert_false(e2u__rd_indexed(rd));
+    assert_int_equal(e2u_store_read_renew(rd), 0);
     assert_true(e2u__rd_indexed(rd));
     for (size_t i = 0; i < nq; i++) {
         assert_int_equal(ask_rd(rd, qs[i], after, sizeof(after)), kinds[i]);
