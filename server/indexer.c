@@ -7,8 +7,10 @@
  * workers go back to the B-tree (same answers, the old speed) until a new index is built.
  *
  * The policy, in one thread that answers no queries:
- *   - at start, build at once (about 0.15 s per million numbers; queries are answered from the
- *     B-tree meanwhile);
+ *   - at start, build as soon as the preload (preload.c) has mapped the store's pages (about
+ *     0.15 s per million numbers; queries are answered from the B-tree meanwhile). Not before:
+ *     the build's walk over the numbers would map their pages first, in 4 KiB pages, and the
+ *     preload leaves mapped pages where they are instead of bringing them in as 2 MiB pages;
  *   - after a commit (e2uctl, UPDATE, a transfer), wait until the store has been quiet for
  *     QUIET_MS, so that a burst of changes costs one build and not one per change;
  *   - never spend more than about a fifth of a core on it: after a build that took t, the next
@@ -52,6 +54,8 @@ static void *indexer_main(void *arg)
     size_t indexed = 0, seen = 0;
     double changed_at = 0, not_before = 0;
     bool first = true, told_limit = false;
+    while (ix->preload && !atomic_load(&ix->preload->done) && !atomic_load(&ix->stop))
+        usleep(POLL_MS * 1000);
     while (!atomic_load(&ix->stop)) {
         size_t id = e2u_store_commit_id(ix->store);
         double now = mono_s();

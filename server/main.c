@@ -236,7 +236,8 @@ int main(int argc, char **argv)
     e2ud_preload_t preload = {.store = srv.store, .db = conf.db, .huge = conf.store_huge_pages};
     e2ud_preload_start(&preload);
     /* the number index of the latest commit, kept in the background (indexer.c) */
-    e2ud_indexer_t indexer = {.store = srv.store, .max_bytes = conf.store_index_max_bytes};
+    e2ud_indexer_t indexer = {
+        .store = srv.store, .preload = &preload, .max_bytes = conf.store_index_max_bytes};
     if (conf.store_index)
         e2ud_indexer_start(&indexer);
     e2ud_stats_indexer(conf.store_index ? &indexer : NULL);

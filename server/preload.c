@@ -74,8 +74,10 @@ static void *preload_main(void *arg)
     double t0 = mono_s();
     void *addr;
     size_t used;
-    if (e2u_store_mapping(p->store, &addr, &used) != 0 || !addr || !used)
+    if (e2u_store_mapping(p->store, &addr, &used) != 0 || !addr || !used) {
+        atomic_store(&p->done, true);
         return NULL;
+    }
     int fd = -1;
     if (p->huge && used >= HUGE_MIN && madvise(addr, used, MADV_HUGEPAGE) == 0) {
         char path[4096];
@@ -116,13 +118,17 @@ static void *preload_main(void *arg)
         e2ud_log(LOG_INFO, "store loaded: %zu MiB in memory, %zu MiB of it in 2 MiB pages, in "
                            "%.1f s",
                  used >> 20, pmd_mapped_kib() >> 10, mono_s() - t0);
+    atomic_store(&p->done, true);
     return NULL;
 }
 
 int e2ud_preload_start(e2ud_preload_t *p)
 {
     atomic_store(&p->stop, false);
+    atomic_store(&p->done, false);
     p->running = pthread_create(&p->thread, NULL, preload_main, p) == 0;
+    if (!p->running)
+        atomic_store(&p->done, true);
     return p->running ? 0 : -1;
 }
 

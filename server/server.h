@@ -129,6 +129,7 @@ typedef struct e2ud_preload {
     const char *db; /* the store directory (its data.mdb is dropped from the cache and reread) */
     bool huge;
     atomic_bool stop;
+    atomic_bool done; /* every page mapped, or given up */
     bool running;
     pthread_t thread;
 } e2ud_preload_t;
@@ -143,6 +144,7 @@ void e2ud_preload_stop(e2ud_preload_t *p);
  * counters are for the statistics. */
 typedef struct e2ud_indexer {
     e2u_store_t *store;
+    const e2ud_preload_t *preload; /* the first build waits for it (may be NULL) */
     size_t max_bytes; /* 0: a quarter of the machine's memory */
     atomic_size_t entries, bytes, builds;
     atomic_size_t commit; /* the commit of the index in use (0: none) */
