@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         goto out;
     }
     e2u_store_index_info_t ii = {0};
-    if (index && e2u_store_index_refresh(s, (size_t)-1, &ii) < 0) {
+    if (index && e2u_store_index_refresh(s, NULL, &ii) < 0) {
         fprintf(stderr, "cannot build the number index\n");
         goto out;
     }

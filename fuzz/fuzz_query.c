@@ -65,7 +65,7 @@ static void setup(void)
     e2u_diag_t d;
     CHECK(e2u_store_open(&store, db, &o, &d) == 0);
     CHECK(e2u_store_import(store, path, NULL, NULL, &d) == 0);
-    CHECK(e2u_store_index_refresh(store, 64u << 20, NULL) == 0);
+    CHECK(e2u_store_index_refresh(store, NULL, NULL) == 0);
     static e2ud_stats_t stats;
     CHECK(e2ud_qctx_init(&qctx, NULL, store, &stats, 1232) == 0);
     e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */

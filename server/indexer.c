@@ -18,7 +18,7 @@
  *   - a table larger than store-index-max-size (default a quarter of the machine's memory) is not
  *     built: said once in the log, and numbers go through the B-tree.
  * The commit id is polled every POLL_MS (a read of LMDB's shared lock page, no system call);
- * SIGTERM is noticed at the next poll or at the end of a build.
+ * SIGTERM is noticed at the next poll, or within a few thousand numbers of a build under way.
  */
 #include <syslog.h>
 #include <time.h>
@@ -47,6 +47,11 @@ static size_t max_bytes(const e2ud_indexer_t *ix)
     return (size_t)pages / 4 * (size_t)psize;
 }
 
+static bool stopping(void *arg)
+{
+    return atomic_load(&((e2ud_indexer_t *)arg)->stop);
+}
+
 static void *indexer_main(void *arg)
 {
     e2ud_indexer_t *ix = arg;
@@ -66,7 +71,8 @@ static void *indexer_main(void *arg)
         if (id && id != indexed && (first || now - changed_at >= QUIET_MS / 1000.0) &&
             now >= not_before) {
             e2u_store_index_info_t info;
-            int rc = e2u_store_index_refresh(ix->store, limit, &info);
+            e2u_store_index_opts_t o = {.max_bytes = limit, .stop = stopping, .stop_arg = ix};
+            int rc = e2u_store_index_refresh(ix->store, &o, &info);
             double took = mono_s() - now;
             not_before = mono_s() + 4 * took;
             if (rc == 0) {
@@ -79,7 +85,9 @@ static void *indexer_main(void *arg)
                 e2ud_log(first ? LOG_INFO : LOG_DEBUG,
                          "number index: %zu numbers, %zu MiB, built in %.2f s", info.entries,
                          (info.bytes + (1 << 19)) >> 20, took);
-            } else if (rc == E2U_ELIMIT) {
+            } else if (rc == E2U_ECANCELED) {
+                break; /* SIGTERM */
+            } else if (rc == E2U_ENOSPC) {
                 indexed = id; /* retried after the next commit */
                 if (!told_limit)
                     e2ud_log(LOG_NOTICE,

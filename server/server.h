@@ -156,8 +156,8 @@ typedef struct e2ud_indexer {
 /* Start the thread; returns 0, or -1 when it cannot be created (numbers go through the B-tree).
  */
 int e2ud_indexer_start(e2ud_indexer_t *ix);
-/* Stop it (at its next poll, or after the build under way) and join it; nothing when it was not
- * started. */
+/* Stop it (at its next poll, or abandoning the build under way) and join it; nothing when it
+ * was not started. */
 void e2ud_indexer_stop(e2ud_indexer_t *ix);
 
 /* The zone configuration for an origin (wire), or NULL. */

@@ -56,7 +56,8 @@ extern "C" {
     X(E2U_ENOZONE, -1018, "no such zone")                                                          \
     X(E2U_EEXIST, -1019, "already exists")                                                         \
     X(E2U_ECORRUPT, -1020, "store is corrupt or of an unknown version")                            \
-    X(E2U_EBUSY, -1021, "busy")
+    X(E2U_EBUSY, -1021, "busy")                                                                    \
+    X(E2U_ECANCELED, -ECANCELED, "canceled")
 
 enum e2u_error {
 #define E2U__ERR_ENUM(name, value, msg) name = (value),

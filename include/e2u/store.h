@@ -177,13 +177,20 @@ E2U_API void e2u_store_read_end(e2u_store_rd_t *rd);
  *
  * e2u_store_index_refresh builds an index of the latest commit unless the store has one
  * already, and publishes it: readers that begin or renew on that commit use it. It takes about
- * 0.1 s and one reader slot per million numbers, in the calling thread; call it from a thread
+ * 0.15 s and one reader slot per million numbers, in the calling thread; call it from a thread
  * that does not answer queries, when the data has been quiet for a while (every commit makes
- * the index stale until the next refresh). max_bytes bounds the table: a larger one is not
- * built (E2U_ELIMIT). The index is freed by e2u_store_index_drop, e2u_store_close, or the
- * refresh that replaces it, once the last reader using it renews or ends. Returns 0,
- * E2U_ELIMIT, E2U_ENOMEM, or a reader's errors; info (may be NULL) says what there is now.
+ * the index stale until the next refresh). The index is freed by e2u_store_index_drop,
+ * e2u_store_close, or the refresh that replaces it, once the last reader using it renews,
+ * resets or ends. Returns 0, E2U_ENOSPC (the table would exceed opts->max_bytes: none built),
+ * E2U_ECANCELED (opts->stop said so), E2U_ENOMEM, or a reader's errors; info (may be NULL)
+ * says what there is now.
  */
+typedef struct e2u_store_index_opts {
+    size_t max_bytes;         /* the largest table to build; 0 = no limit */
+    bool (*stop)(void *arg);  /* asked every few thousand numbers (may be NULL): true abandons */
+    void *stop_arg;
+} e2u_store_index_opts_t;
+
 typedef struct e2u_store_index_info {
     size_t commit;  /* the commit the index describes (e2u_store_commit_id) */
     bool built;     /* built by this call (false: it was current already) */
@@ -191,7 +198,7 @@ typedef struct e2u_store_index_info {
     size_t bytes;   /* its table */
 } e2u_store_index_info_t;
 
-E2U_API int e2u_store_index_refresh(e2u_store_t *s, size_t max_bytes,
+E2U_API int e2u_store_index_refresh(e2u_store_t *s, const e2u_store_index_opts_t *opts,
                                     e2u_store_index_info_t *info);
 
 /* Unpublish and release the store's number index. NULL-safe. */

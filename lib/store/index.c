@@ -150,7 +150,7 @@ static void insert(e2u__nidx_t *ix, uint64_t h, uint64_t slot)
 
 /* Add the entries of one numbers tree range (one zone) to the index. */
 static int add_zone(e2u__nidx_t *ix, MDB_txn *txn, MDB_dbi dbi, const zinfo_t *z,
-                    const uint8_t *map, size_t used, size_t *room)
+                    const uint8_t *map, size_t used, size_t *room, const e2u_store_index_opts_t *o)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, dbi, &c);
@@ -168,6 +168,10 @@ static int add_zone(e2u__nidx_t *ix, MDB_txn *txn, MDB_dbi dbi, const zinfo_t *z
             continue; /* not where the slot can say: the B-tree finds it */
         if (*room == 0)
             break; /* more entries than the zone records said: the rest go the B-tree way */
+        if (o->stop && (ix->entries & 4095) == 0 && o->stop(o->stop_arg)) {
+            mdb_cursor_close(c);
+            return E2U_ECANCELED;
+        }
         (*room)--;
         uint64_t h = key_hash(kp, k.mv_size);
         insert(ix, h, slot_make((uint64_t)(kp - map), k.mv_size, v.mv_size, h));
@@ -178,7 +182,7 @@ static int add_zone(e2u__nidx_t *ix, MDB_txn *txn, MDB_dbi dbi, const zinfo_t *z
 }
 
 int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t nzones,
-                    size_t max_bytes, e2u__nidx_t **out)
+                    const e2u_store_index_opts_t *opts, e2u__nidx_t **out)
 {
     *out = NULL;
     void *mapaddr;
@@ -193,8 +197,8 @@ int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t n
     /* buckets for n entries at most 3/4 full */
     uint64_t nb = (n * 4 / 3 + SLOTS_PER_BUCKET - 1) / SLOTS_PER_BUCKET + 1;
     if (nb > SIZE_MAX / (SLOTS_PER_BUCKET * sizeof(uint64_t)) || nb >> 32 ||
-        nb * SLOTS_PER_BUCKET * sizeof(uint64_t) > max_bytes)
-        return E2U_ELIMIT;
+        (opts->max_bytes && nb * SLOTS_PER_BUCKET * sizeof(uint64_t) > opts->max_bytes))
+        return E2U_ENOSPC;
     e2u__nidx_t *ix = calloc(1, sizeof(*ix));
     if (!ix)
         return E2U_ENOMEM;
@@ -212,10 +216,10 @@ int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t n
     for (size_t i = 0; i < nzones; i++) {
         if (!zones[i].rec.numbers)
             continue;
-        int rc = add_zone(ix, txn, e2u__numdb(s, &zones[i]), &zones[i], map, used, &room);
+        int rc = add_zone(ix, txn, e2u__numdb(s, &zones[i]), &zones[i], map, used, &room, opts);
         if (rc) {
             e2u__nidx_release(ix);
-            return e2u__mdb_err(s, rc, NULL, "index the numbers");
+            return rc == E2U_ECANCELED ? rc : e2u__mdb_err(s, rc, NULL, "index the numbers");
         }
     }
     *out = ix;
@@ -290,10 +294,14 @@ void e2u__nidx_release(e2u__nidx_t *ix)
 
 /* --- the store's published index ------------------------------------------------------------- */
 
-int e2u_store_index_refresh(e2u_store_t *s, size_t max_bytes, e2u_store_index_info_t *info)
+int e2u_store_index_refresh(e2u_store_t *s, const e2u_store_index_opts_t *opts,
+                            e2u_store_index_info_t *info)
 {
+    static const e2u_store_index_opts_t defaults = {0};
     if (!s)
         return E2U_EINVAL;
+    if (!opts)
+        opts = &defaults;
     e2u_store_rd_t *rd;
     int rc = e2u_store_read_begin(s, &rd);
     if (rc < 0)
@@ -308,7 +316,7 @@ int e2u_store_index_refresh(e2u_store_t *s, size_t max_bytes, e2u_store_index_in
     if (!ix) {
         size_t nz;
         const zinfo_t *zones = e2u__rd_zones(rd, &nz);
-        rc = e2u__nidx_build(s, txn, zones, nz, max_bytes, &ix);
+        rc = e2u__nidx_build(s, txn, zones, nz, opts, &ix);
         if (rc == 0) {
             pthread_mutex_lock(&s->ix_lock);
             e2u__nidx_t *old = s->ix;

@@ -318,10 +318,10 @@ static inline MDB_dbi e2u__numdb(const e2u_store_t *s, const zinfo_t *z)
 
 /* --- the number index (index.c) ------------------------------------------------------------ */
 
-/* Build an index of the live numbers trees of zones[nzones] in txn's snapshot, if its table
- * fits in max_bytes (else E2U_ELIMIT). The index holds one reference. */
+/* Build an index of the live numbers trees of zones[nzones] in txn's snapshot, as opts say
+ * (e2u_store_index_refresh). The index holds one reference. */
 int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t nzones,
-                    size_t max_bytes, e2u__nidx_t **out);
+                    const e2u_store_index_opts_t *opts, e2u__nidx_t **out);
 /* Whether key[klen] is an entry of the index; if so its value (in the map) into *val. */
 bool e2u__nidx_get(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, MDB_val *val);
 /* Start loading what e2u__nidx_get of key will read: step 0 its bucket, step 1 (once the bucket

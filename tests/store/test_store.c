@@ -871,6 +871,12 @@ static void put_numbers(e2u_store_t *s, const char *origin, const char *pfx, cha
     assert_int_equal(e2u_store_write_commit(w, NULL), 0);
 }
 
+static bool stop_now(void *arg)
+{
+    ++*(int *)arg;
+    return true;
+}
+
 #define NIX_NUMS 3000
 #define NIX_Q    (2 * NIX_NUMS + 400)
 
@@ -887,6 +893,7 @@ static void test_number_index(void **state)
     mkzone(f->s, Z);
     mkzone(f->s, "4.4.e164.arpa.");
     static char nums[NIX_NUMS][24];
+    int stops = 0;
     srand(20261206);
     for (size_t i = 0; i < NIX_NUMS; i++) {
         size_t len = 4 + (size_t)rand() % 9; /* 4 to 12 digits below the origin */
@@ -959,12 +966,12 @@ static void test_number_index(void **state)
     }
 
     e2u_store_index_info_t ii;
-    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_int_equal(e2u_store_index_refresh(f->s, NULL, &ii), 0);
     assert_true(ii.built);
     assert_int_equal(ii.entries, NIX_NUMS - 1); /* not nums[0] */
     assert_int_equal(ii.commit, e2u_store_commit_id(f->s));
     assert_true(ii.bytes >= NIX_NUMS * 8 && ii.bytes <= (size_t)4 << 20);
-    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_int_equal(e2u_store_index_refresh(f->s, NULL, &ii), 0);
     assert_false(ii.built); /* current already */
 
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
@@ -1001,7 +1008,7 @@ static void test_number_index(void **state)
     e2u_store_read_end(rd);
 
     /* a new index of the new snapshot: the reader picks it up when it renews */
-    assert_int_equal(e2u_store_index_refresh(f->s, (size_t)1 << 30, &ii), 0);
+    assert_int_equal(e2u_store_index_refresh(f->s, NULL, &ii), 0);
     assert_true(ii.built);
     assert_int_equal(ii.entries, NIX_NUMS - 2);
     assert_int_equal(e2u_store_read_renew(fresh), 0);
@@ -1016,9 +1023,14 @@ static void test_number_index(void **state)
     }
     e2u_store_read_end(fresh);
 
-    /* over the limit: none built, the B-tree answers */
+    /* stopped by its caller, then over the limit: none built, the B-tree answers */
     e2u_store_index_drop(f->s);
-    assert_int_equal(e2u_store_index_refresh(f->s, 4096, &ii), E2U_ELIMIT);
+    e2u_store_index_opts_t stop = {.stop = stop_now, .stop_arg = &stops};
+    assert_int_equal(e2u_store_index_refresh(f->s, &stop, &ii), E2U_ECANCELED);
+    assert_int_equal(stops, 1);
+    e2u_store_index_drop(f->s);
+    e2u_store_index_opts_t small = {.max_bytes = 4096};
+    assert_int_equal(e2u_store_index_refresh(f->s, &small, &ii), E2U_ENOSPC);
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
     assert_false(e2u__rd_indexed(rd));
     assert_int_equal(ask_rd(rd, qs[4], t, sizeof(t)), E2U_STORE_NUMBER);
