@@ -7,10 +7,11 @@
  * workers go back to the B-tree (same answers, the old speed) until a new index is built.
  *
  * The policy, in one thread that answers no queries:
- *   - at start, build as soon as the preload (preload.c) has mapped the store's pages (about
- *     0.15 s per million numbers; queries are answered from the B-tree meanwhile). Not before:
- *     the build's walk over the numbers would map their pages first, in 4 KiB pages, and the
- *     preload leaves mapped pages where they are instead of bringing them in as 2 MiB pages;
+ *   - at start, build as soon as the preload (preload.c) has mapped the store's pages (0.15 s
+ *     for 1 M numbers, 26-32 s for 100 M; queries are answered from the B-tree meanwhile). Not
+ *     before: the build's walk over the numbers would map their pages first, in 4 KiB pages,
+ *     and the preload leaves mapped pages where they are instead of bringing them in as 2 MiB
+ *     pages;
  *   - after a commit (e2uctl, UPDATE, a transfer), wait until the store has been quiet for
  *     QUIET_MS, so that a burst of changes costs one build and not one per change;
  *   - never spend more than about a fifth of a core on it: after a build that took t, the next

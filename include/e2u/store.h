@@ -175,15 +175,15 @@ E2U_API void e2u_store_read_end(e2u_store_rd_t *rd);
  * descent. It never changes an answer: readers of any other snapshot, and lookups of names
  * that are not numbers with an entry, go through the B-tree as they always do.
  *
- * e2u_store_index_refresh builds an index of the latest commit unless the store has one
- * already, and publishes it: readers that begin or renew on that commit use it. It takes about
- * 0.15 s and one reader slot per million numbers, in the calling thread; call it from a thread
- * that does not answer queries, when the data has been quiet for a while (every commit makes
+ * e2u_store_index_refresh builds an index of the latest commit unless the store has one already,
+ * and publishes it: readers that begin or renew on that commit use it. It takes one reader slot
+ * and, in the calling thread, 0.15 s for a million numbers (30 s for 100 million); call it from a
+ * thread that does not answer queries, when the data has been quiet for a while (every commit makes
  * the index stale until the next refresh). The index is freed by e2u_store_index_drop,
- * e2u_store_close, or the refresh that replaces it, once the last reader using it renews,
- * resets or ends. Returns 0, E2U_ENOSPC (the table would exceed opts->max_bytes: none built),
- * E2U_ECANCELED (opts->stop said so), E2U_ENOMEM, or a reader's errors; info (may be NULL)
- * says what there is now.
+ * e2u_store_close, or the refresh that replaces it, once the last reader using it renews, resets or
+ * ends. Returns 0, E2U_ENOSPC (the table would exceed opts->max_bytes: none built), E2U_ECANCELED
+ * (opts->stop said so), E2U_ENOMEM, or a reader's errors; info (may be NULL) says what there is
+ * now.
  */
 typedef struct e2u_store_index_opts {
     size_t max_bytes;         /* the largest table to build; 0 = no limit */
