@@ -81,4 +81,5 @@ for conf in "" "$W/noindex.conf"; do
     [ -n "$conf" ] || E2UD_CPU=$2
 done
 printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %s us/query\n' \
-    "$ECHO_QPS" "$ECHO_CPU" "$(awk -v a="$E2UD_CPU" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"
+    "$ECHO_QPS" "$ECHO_CPU" \
+    "$(awk -v a="$E2UD_CPU" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"

@@ -4,11 +4,12 @@
  * The first call builds a small store in a temporary directory (a zone with numbers, a block,
  * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
  * context on it, as a UDP worker has. Each input is first given to e2u_store_prefetch as the
- * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input is then answered as a UDP message (first octet even) or a TCP one
- * (odd), with the rest of the input as the message. Checks: the answer fits the buffer and the
- * transport (UDP: at most the advertised size, which is at least 512), starts with the query's
- * ID, has QR set, and parses again with libknot; no answer at all only for messages that are
- * shorter than a header, responses, or whose question does not parse.
+ * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input
+ * is then answered as a UDP message (first octet even) or a TCP one (odd), with the rest of the
+ * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
+ * advertised size, which is at least 512), starts with the query's ID, has QR set, and parses again
+ * with libknot; no answer at all only for messages that are shorter than a header, responses, or
+ * whose question does not parse.
  */
 #include <stdint.h>
 #include <stdio.h>

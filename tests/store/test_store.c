@@ -1,7 +1,8 @@
 /*
  * tests/store/test_store.c — lib/store: encodings, templates, the name classification, blocks
- * versus numbers, ordinary names, the journal, readers and snapshots, the number index, import (master file and
- * CSV, bad lines, refusal, skip-bad, unsorted input), export round trips, a full map.
+ * versus numbers, ordinary names, the journal, readers and snapshots, the number index, import
+ * (master file and CSV, bad lines, refusal, skip-bad, unsorted input), export round trips, a full
+ * map.
  *
  * Each test makes its own store in a fresh temporary directory (removed afterwards). Names
  * are written in presentation form and converted here; expected answers come from the RFCs'
@@ -959,7 +960,8 @@ static void test_number_index(void **state)
         bool z1 = i < NIX_NUMS - 500;
         snprintf(want, sizeof(want),
                  "10 100 \"u\" \"E2U+pstn:tel\" \"!^.*$!tel:+%s%.23s;npdi;rn=+%s%zu!\" .",
-                 z1 ? "1" : "44", nums[i], z1 ? "1" : "44", 9000 + (z1 ? i : i - (NIX_NUMS - 500)) % 700);
+                 z1 ? "1" : "44", nums[i], z1 ? "1" : "44",
+                 9000 + (z1 ? i : i - (NIX_NUMS - 500)) % 700);
         /* nums[0], with a TXT beside its NAPTR, is kept as an ordinary name */
         assert_int_equal(kinds[2 * i], i == 0 ? E2U_STORE_NAME : E2U_STORE_NUMBER);
         assert_string_equal(before[2 * i], want);
@@ -989,8 +991,8 @@ static void test_number_index(void **state)
     char n1[300], n3[300], t[400];
     digits_name(n1, sizeof(n1), nums[1], Z);
     digits_name(n3, sizeof(n3), nums[3], Z);
-    assert_int_equal(put_naptr(f->s, n1, 60, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:new@x!\" .", END),
-                     0);
+    assert_int_equal(
+        put_naptr(f->s, n1, 60, "10 100 \"u\" \"E2U+sip\" \"!^.*$!sip:new@x!\" .", END), 0);
     assert_int_equal(put_naptr(f->s, n3, 0, END), 0);
     e2u_store_rd_t *fresh;
     assert_int_equal(e2u_store_read_begin(f->s, &fresh), 0);
