@@ -19,6 +19,8 @@
  *     would be stale again before it had saved what it cost;
  *   - never spend more than about a fifth of a core on it: after a build that took t, the next
  *     waits at least 4t;
+ *   - an index made stale by a commit is dropped at once (readers of the new commit cannot use
+ *     it; its memory goes when the readers of the old one have renewed);
  *   - a table larger than store-index-max-size (default a quarter of the machine's memory) is not
  *     built: said once in the log, and numbers go through the B-tree.
  * The commit id is polled every POLL_MS (a read of LMDB's shared lock page, no system call);
@@ -51,6 +53,15 @@ static size_t max_bytes(const e2ud_indexer_t *ix)
     return (size_t)pages / 4 * (size_t)psize;
 }
 
+/* No index now: the store's is dropped, the figures say none. */
+static void forget(e2ud_indexer_t *ix)
+{
+    e2u_store_index_drop(ix->store);
+    atomic_store(&ix->commit, 0);
+    atomic_store(&ix->entries, 0);
+    atomic_store(&ix->bytes, 0);
+}
+
 static bool stopping(void *arg)
 {
     return atomic_load(&((e2ud_indexer_t *)arg)->stop);
@@ -71,6 +82,12 @@ static void *indexer_main(void *arg)
         if (id && id != seen) {
             seen = id;
             changed_at = now;
+            if (indexed && id != indexed) {
+                /* stale: readers of the new commit cannot use it, so its memory (1 GiB on 100 M
+                 * numbers) goes as soon as the readers of the old one have renewed */
+                forget(ix);
+                indexed = 0;
+            }
         }
         double quiet = QUIET_MS / 1000.0 > 10 * took ? QUIET_MS / 1000.0 : 10 * took;
         if (id && id != indexed && (first || now - changed_at >= quiet) && now >= not_before) {
@@ -99,10 +116,7 @@ static void *indexer_main(void *arg)
                              "MiB); numbers are looked up in the B-tree",
                              limit >> 20);
                 told_limit = true;
-                e2u_store_index_drop(ix->store);
-                atomic_store(&ix->commit, 0);
-                atomic_store(&ix->entries, 0);
-                atomic_store(&ix->bytes, 0);
+                forget(ix);
             } else {
                 e2ud_log(LOG_ERR, "number index: cannot build it: %s", e2u_strerror(rc));
                 not_before = mono_s() + 10; /* out of memory or reader slots: later */
