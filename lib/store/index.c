@@ -73,9 +73,15 @@ struct e2u__nidx {
  * holds). Mapped anonymous so it goes back to the kernel whole when freed. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* The length mapped for a table of bytes: whole huge pages. */
+static size_t table_len(size_t bytes)
+{
+    return (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
 static uint64_t *table_alloc(size_t bytes)
 {
-    size_t len = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    size_t len = table_len(bytes);
     /* over-allocate by one huge page to align the table to one */
     uint8_t *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                       -1, 0);
@@ -92,7 +98,7 @@ static uint64_t *table_alloc(size_t bytes)
 static void table_free(uint64_t *t, size_t bytes)
 {
     if (t)
-        munmap(t, (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+        munmap(t, table_len(bytes));
 }
 
 /* A 64-bit hash of a key of up to 32 octets (longer keys are never indexed): the key is read as
@@ -310,10 +316,7 @@ int e2u_store_index_refresh(e2u_store_t *s, const e2u_store_index_opts_t *opts,
         return rc;
     MDB_txn *txn = e2u__rd_txn(rd);
     size_t txnid = mdb_txn_id(txn);
-    pthread_mutex_lock(&s->ix_lock);
-    e2u__nidx_t *cur = s->ix && s->ix->txnid == txnid ? e2u__nidx_ref(s->ix) : NULL;
-    pthread_mutex_unlock(&s->ix_lock);
-    e2u__nidx_t *ix = cur;
+    e2u__nidx_t *ix = e2u__nidx_pick(s, txnid); /* current already? */
     bool built = false;
     if (!ix) {
         size_t nz;

@@ -25,7 +25,6 @@
 
 #define JHDR 25
 
-
 static int jrr_tail(e2u__buf_t *b, uint16_t type, uint32_t ttl, const uint8_t *rdata,
                     uint16_t rdlen)
 {

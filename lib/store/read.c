@@ -572,6 +572,15 @@ static int expand_into(qctx_t *x, const uint8_t *val, size_t vlen, const char *f
     return 0;
 }
 
+/* The numbers key of d[0..n) in x's zone into x->nkey, x->nklen; returns the BCD part's length. */
+static size_t number_key(qctx_t *x, size_t n)
+{
+    memcpy(x->nkey, x->z->tag, x->z->taglen);
+    size_t dkl = e2u__bcd_key(x->nkey + x->z->taglen, x->d, n);
+    x->nklen = x->z->taglen + dkl;
+    return dkl;
+}
+
 /* The answer for the number entry whose value is v: the full number full[flen] and its RRset. */
 static int number_answer(qctx_t *x, const MDB_val *v, const char *full, size_t flen, uint8_t *buf,
                          size_t cap, e2u_store_answer_t *ans)
@@ -594,9 +603,7 @@ static int find_digits(qctx_t *x, uint8_t *buf, size_t cap, e2u_store_answer_t *
     full[zp + n] = '\0';
     bool below = false;
 
-    memcpy(x->nkey, z->tag, z->taglen);
-    size_t dkl = e2u__bcd_key(x->nkey + z->taglen, x->d, n);
-    x->nklen = z->taglen + dkl;
+    size_t dkl = number_key(x, n);
     if (z->rec.numbers) {
         MDB_val k = {x->nklen, x->nkey}, v;
         /* the index knows the number: the exact match below, without the descent */
@@ -796,9 +803,8 @@ void e2u_store_prefetch(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, u
     unsigned nrel = x.nl - x.z->labels;
     if (nrel == 0 || nrel > E2U_STORE_MAX_DIGITS || !e2u__name_digits(qname, x.off, nrel, x.d))
         return;
-    memcpy(x.nkey, x.z->tag, x.z->taglen);
-    size_t kl = x.z->taglen + e2u__bcd_key(x.nkey + x.z->taglen, x.d, nrel);
-    e2u__nidx_prefetch(rd->ix, x.nkey, kl, step);
+    number_key(&x, nrel);
+    e2u__nidx_prefetch(rd->ix, x.nkey, x.nklen, step);
 }
 
 int e2u_store_find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *buf, size_t cap,

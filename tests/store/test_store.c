@@ -1030,7 +1030,6 @@ static void test_number_index(void **state)
     e2u_store_index_opts_t stop = {.stop = stop_now, .stop_arg = &stops};
     assert_int_equal(e2u_store_index_refresh(f->s, &stop, &ii), E2U_ECANCELED);
     assert_int_equal(stops, 1);
-    e2u_store_index_drop(f->s);
     e2u_store_index_opts_t small = {.max_bytes = 4096};
     assert_int_equal(e2u_store_index_refresh(f->s, &small, &ii), E2U_ENOSPC);
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);

@@ -115,6 +115,12 @@ def ask(port, name, rdtype, tcp=False, edns=0, case=None):
     return dns.query.udp(q, "127.0.0.1", port=port, timeout=5, ignore_unexpected=True)
 
 
+def parse_metrics(body):
+    """Prometheus text exposition: {'name{labels}': value} of its samples."""
+    return {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
+            if ln and not ln.startswith("#")}
+
+
 class E2ud:
     def __init__(self, db, extra=(), conf=None):
         self.port = daemons.free_port()
@@ -431,8 +437,7 @@ class Operations(unittest.TestCase):
         ask(s.port, "example.com.", "A", tcp=True)
         body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics", timeout=5).read().decode()
         self.assertIn('e2ud_queries_total{rcode="NOERROR"} ', body)
-        vals = {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
-                if ln and not ln.startswith("#")}
+        vals = parse_metrics(body)
         self.assertGreaterEqual(vals['e2ud_queries_total{rcode="NOERROR"}'], 5)
         self.assertGreaterEqual(vals['e2ud_queries_total{rcode="NXDOMAIN"}'], 1)
         self.assertGreaterEqual(vals['e2ud_queries_total{rcode="REFUSED"}'], 1)
@@ -453,10 +458,8 @@ class Operations(unittest.TestCase):
         self.assertGreater(nums, 0)
 
         def metrics():
-            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics",
-                                          timeout=5).read().decode()
-            return {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
-                    if ln and not ln.startswith("#")}
+            return parse_metrics(urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics",
+                                                        timeout=5).read().decode())
 
         def wait_current(builds):
             deadline = time.time() + 20
