@@ -172,8 +172,9 @@ E2U_API void e2u_store_read_end(e2u_store_rd_t *rd);
 /*
  * The number index (lib/store/index.c): a hash table in memory, about 10.5 bytes per number,
  * from which readers of the snapshot it describes find an existing number without a B-tree
- * descent. It never changes an answer: readers of any other snapshot, and lookups of names
- * that are not numbers with an entry, go through the B-tree as they always do.
+ * descent, and know a number absent without one when it is as long as the longest number. It
+ * never changes an answer: readers of any other snapshot, and other lookups, go through the
+ * B-tree as they always do.
  *
  * e2u_store_index_refresh builds an index of the latest commit unless the store has one already,
  * and publishes it: readers that begin or renew on that commit use it. It takes one reader slot
@@ -262,6 +263,7 @@ typedef struct e2u_store_answer {
     /* NUMBER and BLOCK: */
     char number[E2U_STORE_MAX_DIGITS + 34]; /* the full number of the name, "+digits" */
     char block[E2U_STORE_MAX_DIGITS + 34];  /* BLOCK: the block, "+digits*" or "+digitsXXX" */
+    bool indexed; /* NUMBER: found through the number index, without the B-tree descent */
 } e2u_store_answer_t;
 
 /*

@@ -324,6 +324,10 @@ int e2u__nidx_build(e2u_store_t *s, MDB_txn *txn, const zinfo_t *zones, size_t n
                     const e2u_store_index_opts_t *opts, e2u__nidx_t **out);
 /* Whether key[klen] is an entry of the index; if so its value (in the map) into *val. */
 bool e2u__nidx_get(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, MDB_val *val);
+/* Whether the index holds every number entry of its snapshot and none of them has more than
+ * ndigits digits below its zone: then a key of ndigits digits that e2u__nidx_get does not find
+ * is no number, and no number lies below its name. */
+bool e2u__nidx_complete_to(const e2u__nidx_t *ix, size_t ndigits);
 /* Start loading what e2u__nidx_get of key will read: step 0 its bucket, step 1 (once the bucket
  * is likely in the cache) the entry in the map the bucket points to. */
 void e2u__nidx_prefetch(const e2u__nidx_t *ix, const uint8_t *key, size_t klen, unsigned step);

@@ -607,10 +607,15 @@ static int find_digits(qctx_t *x, uint8_t *buf, size_t cap, e2u_store_answer_t *
     if (z->rec.numbers) {
         MDB_val k = {x->nklen, x->nkey}, v;
         /* the index knows the number: the exact match below, without the descent */
-        if (x->rd->ix && e2u__nidx_get(x->rd->ix, x->nkey, x->nklen, &v))
+        if (x->rd->ix && e2u__nidx_get(x->rd->ix, x->nkey, x->nklen, &v)) {
+            ans->indexed = true;
             return number_answer(x, &v, full, zp + n, buf, cap, ans);
+        }
         MDB_cursor *c = x->rd->cur[z->rec.nbuf ? C_NUM1 : C_NUM0];
-        int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        /* or it knows there is no such number, nor one below it */
+        int rc = x->rd->ix && e2u__nidx_complete_to(x->rd->ix, n)
+                     ? MDB_NOTFOUND
+                     : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc == 0 && k.mv_size >= z->taglen && memcmp(k.mv_data, z->tag, z->taglen) == 0) {
             const uint8_t *kb = (const uint8_t *)k.mv_data + z->taglen;
             size_t kbl = k.mv_size - z->taglen;
@@ -756,6 +761,7 @@ static int find(e2u_store_rd_t *rd, const uint8_t *qname, size_t qlen, uint8_t *
     ans->zone = NULL;
     ans->rrsets = NULL;
     ans->rrsets_len = 0;
+    ans->indexed = false;
     if (!rd || !qname || !rd->active)
         return E2U_EINVAL;
     qctx_t x;
