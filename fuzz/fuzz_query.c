@@ -3,7 +3,7 @@
  *
  * The first call builds a small store in a temporary directory (a zone with numbers, a block,
  * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
- * context on it, as a UDP worker has. Each input is first given to e2u_store_prefetch as the
+ * context on it, as a UDP worker has. Each input is first given to e2ud_qctx_prefetch as the
  * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input
  * is then answered as a UDP message (first octet even) or a TCP one (odd), with the rest of the
  * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
@@ -84,10 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len > 65535)
         return 0;
     e2ud_qctx_renew(&qctx);
-    if (len > KNOT_WIRE_HEADER_SIZE)
-        for (unsigned step = 0; step < 2; step++)
-            e2u_store_prefetch(qctx.rd, msg + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE,
-                               step);
+    for (unsigned step = 0; step < 2; step++)
+        e2ud_qctx_prefetch(&qctx, msg, len, step);
     size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), NULL, tcp);
     if (n == 0) {
         /* silence only for these (server/query.c, step 1) */

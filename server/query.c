@@ -73,6 +73,13 @@ void e2ud_qctx_idle(e2ud_qctx_t *q)
     e2u_store_read_reset(q->rd);
 }
 
+void e2ud_qctx_prefetch(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, unsigned step)
+{
+    if (qlen > KNOT_WIRE_HEADER_SIZE)
+        e2u_store_prefetch(q->rd, query + KNOT_WIRE_HEADER_SIZE, qlen - KNOT_WIRE_HEADER_SIZE,
+                           step);
+}
+
 void e2ud_qctx_renew(e2ud_qctx_t *q)
 {
     if (e2u_store_read_renew(q->rd) < 0)
@@ -130,13 +137,6 @@ static int put_soa(knot_pkt_t *pkt, const e2u_store_zone_t *z, uint8_t *scratch)
     return knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &rr, 0);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A header-only error answer when the message cannot be parsed further. */
 static size_t header_only(const uint8_t *query, uint8_t *resp, size_t cap, uint8_t rcode)
 {
@@ -187,6 +187,8 @@ static void answer_zone(ans_t *a)
         return;
     }
     a->zone_slot = e2ud_stats_zone_slot(sa.zone->origin, sa.zone->origin_len);
+    if (sa.indexed && a->q->stats)
+        e2ud_count(&a->q->stats->index_hits, 1);
     if (a->q->srv &&
         !e2ud_acl_allows(a->q->srv->conf, e2ud_conf_zone(a->q->srv->conf, sa.zone->origin),
                          E2UD_ACT_QUERY, a->req)) {
@@ -286,12 +288,11 @@ size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
                    const struct sockaddr_storage *from, bool tcp)
 {
-    uint64_t t0 = now_ns();
     if (qlen < KNOT_WIRE_HEADER_SIZE || qlen > 65535 || knot_wire_get_qr(query))
         goto drop;
     if (knot_wire_get_qdcount(query) == 0) {
         size_t n = header_only(query, resp, cap, KNOT_RCODE_FORMERR);
-        e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, 0, now_ns() - t0, -1);
+        e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, 0, -1);
         return n;
     }
     knot_pkt_t *qp = knot_pkt_new((uint8_t *)query, (uint16_t)qlen, NULL);
@@ -316,7 +317,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         size_t n = e2ud_error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
         if (n && e2ud_tsig_sign(q->srv, &req, resp, &n, cap) < 0)
             n = header_only(query, resp, cap, KNOT_RCODE_NOTAUTH);
-        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), now_ns() - t0, -1);
+        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
         return n;
     }
@@ -325,13 +326,13 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_UPDATE) {
         size_t n = e2ud_update(q, qp, &req, resp, cap);
         e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
-                         knot_pkt_qtype(qp), now_ns() - t0, -1);
+                         knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
         return n;
     } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_NOTIFY) {
         size_t n = e2ud_notify_in(q, qp, &req, resp, cap);
         e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
-                         knot_pkt_qtype(qp), now_ns() - t0, -1);
+                         knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
         return n;
     } else if (knot_wire_get_opcode(query) != KNOT_OPCODE_QUERY) {
@@ -340,7 +341,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         /* RFC 1995 §2: our SOA alone, as Knot answers (xfr_out.c) */
         size_t n = e2ud_ixfr_udp(q, qp, &req, resp, cap);
         e2ud_stats_query(q->stats, n >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(resp) : 0,
-                         KNOT_RRTYPE_IXFR, now_ns() - t0, -1);
+                         KNOT_RRTYPE_IXFR, -1);
         knot_pkt_free(qp);
         return n;
     } else if (!tcp &&
@@ -351,7 +352,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         size_t n = e2ud_error_with_question(qp, resp, cap, err);
         if (n && q->srv)
             e2ud_tsig_sign(q->srv, &req, resp, &n, cap);
-        e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), now_ns() - t0, -1);
+        e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
         return n;
     }
@@ -428,8 +429,8 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     if (edns && knot_edns_get_version(qp->opt_rr) != KNOT_EDNS_VERSION)
         rcode = KNOT_RCODE_BADVERS;
     if (knot_wire_get_tc(pkt->wire) && q->stats)
-        atomic_fetch_add_explicit(&q->stats->truncated, 1, memory_order_relaxed);
-    e2ud_stats_query(q->stats, rcode, a.qtype, now_ns() - t0, a.zone_slot);
+        e2ud_count(&q->stats->truncated, 1);
+    e2ud_stats_query(q->stats, rcode, a.qtype, a.zone_slot);
     knot_pkt_free(pkt);
     knot_pkt_free(qp);
     if (edns)
@@ -437,6 +438,6 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     return n;
 drop:
     if (q->stats)
-        atomic_fetch_add_explicit(&q->stats->dropped, 1, memory_order_relaxed);
+        e2ud_count(&q->stats->dropped, 1);
     return 0;
 }

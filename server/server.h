@@ -191,12 +191,27 @@ typedef struct e2ud_stats {
     _Atomic uint64_t lat_sum_ns;
     _Atomic uint64_t zone_queries[E2UD_ZONES_MAX];
     _Atomic uint64_t tcp_accepted, tcp_refused, tcp_timeouts;
+    _Atomic uint64_t index_hits; /* numbers found through the store's number index */
 } e2ud_stats_t;
+
+/* Add n to a counter of the calling thread's own e2ud_stats_t. One thread writes each counter,
+ * so this is a relaxed load and store (plain moves on x86), not a locked read-modify-write;
+ * the atomics are for the HTTP thread, which reads them while they change. */
+static inline void e2ud_count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
 
 /* The per-zone slot of a zone (by origin), shared by all threads; -1 when all are taken. */
 int e2ud_stats_zone_slot(const uint8_t *origin, size_t len);
-/* Account one answered query. */
-void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, int zone_slot);
+/* Account one answered query (e2ud_answer does, for each). */
+void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, int zone_slot);
+/* Account the time n queries spent in e2ud, ns each: the transports time what they answer
+ * (UDP a whole batch, whose answers leave together; TCP each message). */
+void e2ud_stats_latency(e2ud_stats_t *s, uint64_t ns, uint64_t n);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t e2ud_now_ns(void);
 /* Start the HTTP endpoint on addr serving /metrics from the threads' stats. */
 int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size_t n);
 void e2ud_stats_stop(void);
@@ -274,6 +289,10 @@ void e2ud_qctx_renew(e2ud_qctx_t *q);
 /* Let go of the reader's snapshot while the thread has nothing to do: an idle worker must not
  * keep LMDB from reusing the pages later commits freed (the store would only grow). */
 void e2ud_qctx_idle(e2ud_qctx_t *q);
+/* Start loading what answering query (a DNS message of qlen octets, not validated) will need
+ * from the store's number index; step 0 then step 1 for every query of a batch, before
+ * answering the first (e2u_store_prefetch). */
+void e2ud_qctx_prefetch(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, unsigned step);
 
 /*
  * Answer one DNS message of qlen octets into resp[cap] (cap: 65535 for TCP, the UDP buffer

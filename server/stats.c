@@ -1,8 +1,9 @@
 /*
  * server/stats.c — counters and the Prometheus endpoint.
  *
- * Each thread owns an e2ud_stats_t and bumps it with relaxed atomic adds: no sharing of cache
- * lines between workers on the query path. The HTTP thread sums them when scraped. Per-zone
+ * Each thread owns an e2ud_stats_t and is the only writer of its counters (e2ud_count: a relaxed
+ * load and store, no locked instruction): no sharing of cache lines between workers on the query
+ * path. The HTTP thread sums them when scraped. Per-zone
  * counters use a slot per zone origin, assigned on first sight from a small table guarded by a
  * mutex (taken once per new zone, never on the steady path: the slot lookup compares the origin
  * against the cached one first).
@@ -66,12 +67,12 @@ int e2ud_stats_zone_slot(const uint8_t *origin, size_t len)
     return slot;
 }
 
-void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, int zone_slot)
+void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, int zone_slot)
 {
     if (!s)
         return;
     int rc = rcode >= 0 && rcode < E2UD_RCODES ? rcode : 2;
-    atomic_fetch_add_explicit(&s->rcode[rc], 1, memory_order_relaxed);
+    e2ud_count(&s->rcode[rc], 1);
     unsigned qs;
     switch (qtype) {
     case 35: qs = 0; break;
@@ -82,14 +83,27 @@ void e2ud_stats_query(e2ud_stats_t *s, int rcode, uint16_t qtype, uint64_t ns, i
     case 255: qs = 5; break;
     default: qs = 6; break;
     }
-    atomic_fetch_add_explicit(&s->qtype[qs], 1, memory_order_relaxed);
+    e2ud_count(&s->qtype[qs], 1);
+    if (zone_slot >= 0 && zone_slot < E2UD_ZONES_MAX)
+        e2ud_count(&s->zone_queries[zone_slot], 1);
+}
+
+void e2ud_stats_latency(e2ud_stats_t *s, uint64_t ns, uint64_t n)
+{
+    if (!s || !n)
+        return;
     unsigned b = 0;
     while (b < E2UD_LAT_BUCKETS - 1 && ns > lat_bounds_ns[b])
         b++;
-    atomic_fetch_add_explicit(&s->lat[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->lat_sum_ns, ns, memory_order_relaxed);
-    if (zone_slot >= 0 && zone_slot < E2UD_ZONES_MAX)
-        atomic_fetch_add_explicit(&s->zone_queries[zone_slot], 1, memory_order_relaxed);
+    e2ud_count(&s->lat[b], n);
+    e2ud_count(&s->lat_sum_ns, ns * n);
+}
+
+uint64_t e2ud_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* --- the endpoint ---------------------------------------------------------------------------- */
@@ -153,7 +167,8 @@ static size_t render(char *buf, size_t cap)
         "e2ud_tcp_connections_total{outcome=\"timeout\"} %llu\n",
         (unsigned long long)SUM(tcp_accepted), (unsigned long long)SUM(tcp_refused),
         (unsigned long long)SUM(tcp_timeouts));
-    OUT("# HELP e2ud_query_duration_seconds Time from parsing a query to its answer.\n"
+    OUT("# HELP e2ud_query_duration_seconds Time a query spent in e2ud (UDP: its batch, from the "
+        "receive to the send of the answers; TCP: from its message to its answer).\n"
         "# TYPE e2ud_query_duration_seconds histogram\n");
     uint64_t cum = 0;
     for (int b = 0; b < E2UD_LAT_BUCKETS; b++) {
@@ -186,10 +201,12 @@ static size_t render(char *buf, size_t cap)
             "(numbers are then found without a B-tree descent).\n"
             "# TYPE e2ud_store_index_current gauge\ne2ud_store_index_current %d\n"
             "# HELP e2ud_store_index_builds_total Number index builds.\n"
-            "# TYPE e2ud_store_index_builds_total counter\ne2ud_store_index_builds_total %zu\n",
+            "# TYPE e2ud_store_index_builds_total counter\ne2ud_store_index_builds_total %zu\n"
+            "# HELP e2ud_store_index_hits_total Numbers found through the number index.\n"
+            "# TYPE e2ud_store_index_hits_total counter\ne2ud_store_index_hits_total %llu\n",
             atomic_load(&indexer->entries), atomic_load(&indexer->bytes),
             commit && commit == e2u_store_commit_id(indexer->store),
-            atomic_load(&indexer->builds));
+            atomic_load(&indexer->builds), (unsigned long long)SUM(index_hits));
     }
 #undef OUT
     return o < cap ? o : cap;

@@ -173,11 +173,13 @@ static bool answer_buffered(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *re
         }
         const uint8_t *m = c->in + off + 2;
         size_t rl = 0;
+        uint64_t t0 = e2ud_now_ns();
         if (e2ud_is_xfr_query(m, mlen))
             c->xfr = e2ud_xfr_out_start(q, m, mlen, &c->peer, resp, 65535, &rl);
         else
             rl = e2ud_answer(q, m, mlen, resp, 65535, &c->peer, true);
-        atomic_fetch_add_explicit(&w->stats->tcp, 1, memory_order_relaxed);
+        e2ud_stats_latency(w->stats, e2ud_now_ns() - t0, rl != 0);
+        e2ud_count(&w->stats->tcp, 1);
         off += 2 + mlen;
         c->last_msg_ms = now_ms();
         if (rl && !queue_answer(c, resp, rl)) {
@@ -270,7 +272,7 @@ static void accept_all(tworker_t *w, int lfd)
         if (atomic_fetch_add(&clients, 1) >= w->srv->conf->tcp_max_clients) {
             atomic_fetch_sub(&clients, 1);
             close(fd);
-            atomic_fetch_add_explicit(&w->stats->tcp_refused, 1, memory_order_relaxed);
+            e2ud_count(&w->stats->tcp_refused, 1);
             continue;
         }
         conn_t *c = calloc(1, sizeof(*c));
@@ -292,7 +294,7 @@ static void accept_all(tworker_t *w, int lfd)
         w->head.next = c;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
-        atomic_fetch_add_explicit(&w->stats->tcp_accepted, 1, memory_order_relaxed);
+        e2ud_count(&w->stats->tcp_accepted, 1);
     }
 }
 
@@ -311,7 +313,7 @@ static void expire(tworker_t *w)
         bool stalled =
             (c->out_len > c->out_off || c->xfr) && now - c->out_ms > cf->tcp_idle_timeout_ms;
         if (idle || slow || stalled) {
-            atomic_fetch_add_explicit(&w->stats->tcp_timeouts, 1, memory_order_relaxed);
+            e2ud_count(&w->stats->tcp_timeouts, 1);
             conn_close(w, c);
         }
     }

@@ -6,7 +6,9 @@
  * datagrams with one recvmmsg(), brings its store reader to the latest commit once for the
  * batch (so a change is answered by the next batch, DESIGN.md "live data"), answers each into
  * its own slot and sends all answers with one sendmmsg(): the system-call cost is shared by the
- * batch, which is what makes the recvmmsg/sendmmsg echo the floor of bench/README.md.
+ * batch, which is what makes the recvmmsg/sendmmsg echo the floor of bench/README.md. The
+ * latency histogram is fed per batch too: each query of it spent the time from the receive to
+ * the send of all answers, which two clock readings measure.
  *
  * With one listen address a worker blocks in recvmmsg (MSG_WAITFORONE); with several it polls
  * them. A 200 ms receive timeout lets it notice SIGTERM: in-flight answers are sent, then the
@@ -73,23 +75,22 @@ typedef struct slots {
 static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
 {
     int nout = 0;
+    uint64_t t0 = e2ud_now_ns(); /* the batch's answers leave together: one time for all */
     e2ud_qctx_renew(q);
     /* the batch's index loads started together, so that each query does not wait for its own
      * (e2u_store_prefetch: buckets for all, then the entries they point to) */
     for (unsigned step = 0; step < 2; step++)
         for (int i = 0; i < n; i++)
-            if (s->in[i].msg_len > KNOT_WIRE_HEADER_SIZE)
-                e2u_store_prefetch(q->rd, s->qbuf + (size_t)i * QBUF + KNOT_WIRE_HEADER_SIZE,
-                                   s->in[i].msg_len - KNOT_WIRE_HEADER_SIZE, step);
+            e2ud_qctx_prefetch(q, s->qbuf + (size_t)i * QBUF, s->in[i].msg_len, step);
     for (int i = 0; i < n; i++) {
         if (s->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-            atomic_fetch_add_explicit(&w->stats->dropped, 1, memory_order_relaxed);
+            e2ud_count(&w->stats->dropped, 1);
             continue;
         }
         uint8_t *resp = s->rbuf + (size_t)i * s->resp_cap;
         size_t rl = e2ud_answer(q, s->qbuf + (size_t)i * QBUF, s->in[i].msg_len, resp, s->resp_cap,
                                 &s->addr[i], false);
-        atomic_fetch_add_explicit(&w->stats->udp, 1, memory_order_relaxed);
+        e2ud_count(&w->stats->udp, 1);
         if (rl == 0)
             continue;
         struct mmsghdr *m = &s->out[nout];
@@ -108,12 +109,12 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
             if (errno == EINTR)
                 continue;
             /* a full socket buffer or an unreachable client: drop the rest of the batch */
-            atomic_fetch_add_explicit(&w->stats->dropped, (uint64_t)(nout - sent),
-                                      memory_order_relaxed);
+            e2ud_count(&w->stats->dropped, (uint64_t)(nout - sent));
             break;
         }
         sent += r;
     }
+    e2ud_stats_latency(w->stats, e2ud_now_ns() - t0, (uint64_t)nout);
 }
 
 static void *udp_main(void *arg)

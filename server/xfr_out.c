@@ -895,14 +895,14 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
         e2ud_log(LOG_NOTICE, "[%s] %s, outgoing, remote %s: TSIG error %u, NOTAUTH", x->zname,
                  qtype_name(x->qtype), x->peer, x->req.tsig_error);
         *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
-        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, 0, -1);
+        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         goto done;
     }
     if (e2u_store_read_begin(srv->store, &x->rd) < 0) {
         e2ud_log(LOG_ERR, "[%s] %s, outgoing, remote %s: no store reader left", x->zname,
                  qtype_name(x->qtype), x->peer);
         *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
-        e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, 0, -1);
+        e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, -1);
         x->rd = NULL;
         goto done;
     }
@@ -910,7 +910,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (e2u_store_zone_get(x->rd, knot_pkt_qname(qp), &z) < 0) {
         /* RFC 5936 §2.2.1: not authoritative for that zone */
         *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
-        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, 0, -1);
+        e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
@@ -922,7 +922,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
                  qtype_name(x->qtype), x->peer, x->req.key >= 0 ? ", key " : "",
                  x->req.key >= 0 ? srv->conf->keys[x->req.key].id : "");
         *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_REFUSED);
-        e2ud_stats_query(q->stats, KNOT_RCODE_REFUSED, x->qtype, 0, slot);
+        e2ud_stats_query(q->stats, KNOT_RCODE_REFUSED, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
@@ -950,7 +950,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (x->qtype == KNOT_RRTYPE_IXFR) {
         if (!ixfr_client_serial(qp, &x->client_serial)) {
             *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_FORMERR);
-            e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, x->qtype, 0, slot);
+            e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, x->qtype, slot);
             e2u_store_read_end(x->rd);
             x->rd = NULL;
             goto done;
@@ -979,7 +979,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     }
     if (x->mode == MODE_AXFR && e2u_store_iter_begin(x->rd, x->origin, &x->it) < 0) {
         *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
-        e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, 0, slot);
+        e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
@@ -994,7 +994,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
         }
     }
     x->phase = PH_SOA_FIRST;
-    e2ud_stats_query(q->stats, KNOT_RCODE_NOERROR, x->qtype, 0, slot);
+    e2ud_stats_query(q->stats, KNOT_RCODE_NOERROR, x->qtype, slot);
     int r = build_message(x, resp, cap, len);
     if (r == 1)
         return x;

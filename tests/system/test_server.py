@@ -476,14 +476,30 @@ class Operations(unittest.TestCase):
         self.assertGreater(v["e2ud_store_index_bytes"], 0)
         self.assertIn(f"number index: {nums} numbers", s.logtext())
         name = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+
+        def hits_after(*questions):
+            """e2ud_store_index_hits_total's growth over asking these questions."""
+            h = metrics()["e2ud_store_index_hits_total"]
+            for qname, qtype in questions:
+                ask(s.port, qname, qtype)
+            return metrics()["e2ud_store_index_hits_total"] - h
+
+        # a number is found through the index; an absent number, a name below a number and
+        # the apex are not numbers of the index
+        self.assertEqual(hits_after((name, "NAPTR")), 1)
+        self.assertEqual(hits_after((name, "TXT"), (name.upper(), "NAPTR")), 2)
+        self.assertEqual(hits_after(("9.9.9.9.5.5.5.5.1.2." + ORIGIN, "NAPTR"),
+                                    ("x." + name, "NAPTR"), (ORIGIN, "SOA")), 0)
         before = ask(s.port, name, "NAPTR").answer[0].to_text()
         # a change: answered at once, while the index is still of the old data
         ctl(self.db, "set", "+12155550123", '10 100 "u" "E2U+sip" "!^.*$!sip:changed@x!" .')
         self.assertEqual(metrics()["e2ud_store_index_current"], 0)
         self.assertIn("sip:changed@x", ask(s.port, name, "NAPTR").answer[0].to_text())
+        self.assertEqual(hits_after((name, "NAPTR")), 0)  # the B-tree's answer
         # ... and once the index is rebuilt
         wait_current(2)
         self.assertIn("sip:changed@x", ask(s.port, name, "NAPTR").answer[0].to_text())
+        self.assertEqual(hits_after((name, "NAPTR")), 1)
         ctl(self.db, "del", "+12155550123")
         self.assertEqual(ask(s.port, name, "NAPTR").rcode(), dns.rcode.NXDOMAIN)
         v = wait_current(3)
