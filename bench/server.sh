@@ -37,8 +37,11 @@ for s in ${SERVERS:-knot nsd}; do
         echo "bench-server: $s left out: not installed (apt-get install $pkgs)" >&2
     fi
 done
+W=$(mktemp -d /tmp/e2u-bench-server.XXXXXX)
+EPID=
+trap '[ -z "$EPID" ] || kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 # shellcheck disable=SC2086
-python3 ../shared/bench/peers.py "$DATA" $PEERS ours
+python3 ../shared/bench/peers.py "$DATA" $PEERS ours | tee "$W/peers"
 
 # peers.py reads memory before the load; an mmap'ed store grows as queries touch its pages, so
 # also read e2ud's PSS after dnsperf has asked the whole query set. Beside it, the floor in the
@@ -46,9 +49,6 @@ python3 ../shared/bench/peers.py "$DATA" $PEERS ours
 # CPU per query being what the kernel alone costs on this machine today; and e2ud again without
 # its number index (store-index: off), to show what the index saves.
 . "$ROOT/bench/lib.sh"
-W=$(mktemp -d /tmp/e2u-bench-server.XXXXXX)
-EPID=
-trap '[ -z "$EPID" ] || kill $EPID 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 "$ROOT/$B/tools/e2uctl/e2uctl" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
 load() { # PID PORT -> "qps cpu_us_per_query" (dnsperf as peers.py runs it)
     dnsperf_cpu "$1" "$2" "$DATA/queries.txt" "${DUR:-10}" "$W/perf"
@@ -83,3 +83,14 @@ done
 printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %s us/query\n' \
     "$ECHO_QPS" "$ECHO_CPU" \
     "$(awk -v a="$E2UD_CPU" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"
+# the user-space part of e2ud's CPU per query alone: the query path in process, no socket
+for flag in "" --no-index; do
+    ns=$("$ROOT/$B/bench/bench_answer" "$W/db" "$DATA/queries.txt" 1 $flag |
+        awk '/^ns per query/ { print $4 }')
+    printf 'e2ud query path in process%s (bench/bench_answer, median of 5 s): %s ns/query\n' \
+        "${flag:+ without number index}" "$ns"
+done
+# the query-rate target is a ratio to Knot's figure of the same run; the floor's ratio beside it
+# says how much of that any server on this machine could reach under this load today
+awk -v echo="$ECHO_QPS" '$1 == "knot" { k = $4 } $1 == "ours" { o = $4 }
+    END { if (k) printf "ratios to Knot (qps): e2ud %.2f, floor %.2f\n", o / k, echo / k }' "$W/peers"
