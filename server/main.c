@@ -9,8 +9,9 @@
  * Threads: UDP workers (one per CPU by default), TCP workers, the statistics endpoint, and the
  * main thread, which only waits for signals (all are blocked elsewhere):
  *   SIGTERM, SIGINT  drain: workers finish what they hold, then exit; status 0;
- *   SIGHUP           reload the configuration file: log target and level take effect, other
- *                    changes (listen addresses, workers) are reported as needing a restart.
+ *   SIGHUP           reread the configuration file: a file with an error is reported and
+ *                    changes nothing; otherwise its log target and level take effect, and
+ *                    every other setting waits for a restart (the log line says so).
  * The store is opened read-only: e2uctl and replication write it from other processes, and
  * each worker renews its snapshot per batch, so a change is answered by the next query.
  */
@@ -54,7 +55,8 @@ static void usage(FILE *f)
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
           "Flags override the file.\n"
           "\n"
-          "Signals: SIGTERM drains and exits; SIGHUP reloads the configuration.\n",
+          "Signals: SIGTERM drains and exits; SIGHUP rereads the configuration file and applies\n"
+          "its log settings (the other settings take effect at restart).\n",
           f);
 }
 
@@ -280,8 +282,9 @@ int main(int argc, char **argv)
                 conf.log_level = nc.log_level;
                 e2ud_log_open(conf.log_target, conf.log_level);
                 e2ud_log(LOG_INFO,
-                         "configuration %s reloaded (listen addresses and workers "
-                         "change at restart)",
+                         "configuration %s reloaded: log target and level applied; the other "
+                         "settings (listen, workers, zones, keys, ACLs, store-*, xfr-*, "
+                         "stats-listen) take effect at restart",
                          conf.path);
             }
             e2ud_conf_free(&nc);
