@@ -19,23 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libknot/libknot.h>
 
 #include "e2u/e2u.h"
 #include "e2u/store.h"
+#include "common.h"
 #include "server.h"
 
 #define BATCH 64
 #define MSG   80 /* a header, a question of at most 64 octets, type and class */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -127,17 +120,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_answer: fewer than %d queries in %s\n", BATCH, argv[2]);
         goto out;
     }
-    e2u_store_opts_t o = {.read_only = true};
-    e2u_diag_t d;
-    if (e2u_store_open(&s, argv[1], &o, &d) < 0) {
-        fprintf(stderr, "%s\n", d.msg);
-        goto out;
-    }
     e2u_store_index_info_t ii = {0};
-    if (index && e2u_store_index_refresh(s, NULL, &ii) < 0) {
-        fprintf(stderr, "bench_answer: cannot build the number index\n");
+    s = bench_open_store("bench_answer", argv[1], index, &ii);
+    if (!s)
         goto out;
-    }
     static e2ud_stats_t stats;
     e2ud_log_open(E2UD_LOG_STDERR, 0);
     if (e2ud_qctx_init(&q, NULL, s, &stats, 1232) < 0) {
@@ -158,7 +144,7 @@ int main(int argc, char **argv)
     size_t b = 0;
     for (int r = 0; r < rounds; r++) {
         uint64_t done = 0;
-        double t0 = now(), t1;
+        double t0 = bench_now(), t1;
         do {
             for (unsigned k = 0; k < 64; k++) {
                 const uint8_t *m = msgs + b * BATCH * MSG;
@@ -175,7 +161,7 @@ int main(int argc, char **argv)
                 if (++b == n / BATCH)
                     b = 0;
             }
-            t1 = now();
+            t1 = bench_now();
         } while (t1 - t0 < secs);
         ns[r] = (t1 - t0) * 1e9 / (double)done;
         printf("round %d: %llu answers, %.0f ns per query\n", r + 1, (unsigned long long)done,

@@ -14,17 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "e2u/e2u.h"
 #include "e2u/store.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "common.h"
 
 int main(int argc, char **argv)
 {
@@ -75,17 +69,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "no queries\n");
         goto out;
     }
-    e2u_store_opts_t o = {.read_only = true};
-    e2u_diag_t d;
-    if (e2u_store_open(&s, argv[1], &o, &d) < 0) {
-        fprintf(stderr, "%s\n", d.msg);
-        goto out;
-    }
     e2u_store_index_info_t ii = {0};
-    if (index && e2u_store_index_refresh(s, NULL, &ii) < 0) {
-        fprintf(stderr, "cannot build the number index\n");
+    s = bench_open_store("bench_store", argv[1], index, &ii);
+    if (!s)
         goto out;
-    }
     if (e2u_store_read_begin(s, &rd) < 0)
         goto out;
     static uint8_t buf[E2U_STORE_BUF_MIN];
@@ -94,7 +81,7 @@ int main(int argc, char **argv)
     e2u_store_answer_t a;
     for (size_t i = 0; i < n; i++)
         e2u_store_find(rd, names + i * 64, lens[i], buf, sizeof(buf), &a);
-    double t0 = now(), t1;
+    double t0 = bench_now(), t1;
     size_t i = 0;
     do {
         for (unsigned k = 0; k < 4096; k++) {
@@ -113,7 +100,7 @@ int main(int argc, char **argv)
             if (++i == n)
                 i = 0;
         }
-        t1 = now();
+        t1 = bench_now();
     } while (t1 - t0 < secs);
     double el = t1 - t0;
     printf("lookups          %llu in %.2f s (%zu distinct names, renew every %u)\n",
