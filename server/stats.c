@@ -3,10 +3,9 @@
  *
  * Each thread owns an e2ud_stats_t and is the only writer of its counters (e2ud_count: a relaxed
  * load and store, no locked instruction): no sharing of cache lines between workers on the query
- * path. The HTTP thread sums them when scraped. Per-zone
- * counters use a slot per zone origin, assigned on first sight from a small table guarded by a
- * mutex (taken once per new zone, never on the steady path: the slot lookup compares the origin
- * against the cached one first).
+ * path. The HTTP thread sums them when scraped. Per-zone counters use a slot per zone origin,
+ * assigned on first sight from a small table guarded by a mutex (taken once per new zone, never
+ * on the steady path: the slot lookup compares the origin against the cached one first).
  *
  * The endpoint speaks just enough HTTP/1.0 for Prometheus and curl: GET /metrics (and /) returns
  * the text exposition format (version 0.0.4); anything else is 404. One request per
