@@ -445,6 +445,9 @@ class Operations(unittest.TestCase):
         self.assertGreaterEqual(vals['e2ud_transport_queries_total{transport="tcp"}'], 1)
         self.assertEqual(vals['e2ud_query_duration_seconds_bucket{le="+Inf"}'],
                          vals["e2ud_query_duration_seconds_count"])
+        # timed by the transports: six UDP questions (each its own batch here) and one over TCP
+        self.assertGreaterEqual(vals["e2ud_query_duration_seconds_count"], 7)
+        self.assertGreater(vals["e2ud_query_duration_seconds_sum"], 0)
         self.assertGreaterEqual(vals['e2ud_zone_queries_total{zone="1.e164.arpa."}'], 6)
 
     def test_number_index(self):
