@@ -12,7 +12,8 @@
  * which the benchmarks over loopback (bench/server.sh) cannot separate from the kernel's and
  * measure only through the noise of a shared machine. N rounds of SECONDS each (default 5 of
  * 2 s); prints each round's ns per query and their median, and checks every answer: its ID, QR
- * and AA set, NOERROR with at least one NAPTR for a number that exists and NXDOMAIN otherwise.
+ * and AA set, NOERROR with an answer record for a number that exists, NXDOMAIN with the SOA
+ * otherwise.
  *
  * Without --no-index the store's number index is built first, as e2ud builds it at start.
  */

@@ -87,10 +87,12 @@ printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %
 for flag in "" --no-index; do
     ns=$("$ROOT/$B/bench/bench_answer" "$W/db" "$DATA/queries.txt" 1 $flag |
         awk '/^ns per query/ { print $4 }')
-    printf 'e2ud query path in process%s (bench/bench_answer, median of 5 s): %s ns/query\n' \
+    printf 'e2ud query path in process%s (bench/bench_answer, median of five 1 s rounds): %s' \
         "${flag:+ without number index}" "$ns"
+    echo ' ns/query'
 done
 # the query-rate target is a ratio to Knot's figure of the same run; the floor's ratio beside it
 # says how much of that any server on this machine could reach under this load today
 awk -v echo="$ECHO_QPS" '$1 == "knot" { k = $4 } $1 == "ours" { o = $4 }
-    END { if (k) printf "ratios to Knot (qps): e2ud %.2f, floor %.2f\n", o / k, echo / k }' "$W/peers"
+    END { if (k) printf "ratios to Knot (qps): e2ud %.2f, floor %.2f\n", o / k, echo / k }' \
+    "$W/peers"
