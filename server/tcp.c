@@ -37,7 +37,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -79,9 +78,7 @@ static _Atomic unsigned clients;
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return e2ud_now_ns() / 1000000u;
 }
 
 static void conn_close(tworker_t *w, conn_t *c)
@@ -178,10 +175,11 @@ static bool answer_buffered(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *re
             c->xfr = e2ud_xfr_out_start(q, m, mlen, &c->peer, resp, 65535, &rl);
         else
             rl = e2ud_answer(q, m, mlen, resp, 65535, &c->peer, true);
-        e2ud_stats_latency(w->stats, e2ud_now_ns() - t0, rl != 0);
+        uint64_t t1 = e2ud_now_ns();
+        e2ud_stats_latency(w->stats, t1 - t0, rl != 0);
         e2ud_count(&w->stats->tcp, 1);
         off += 2 + mlen;
-        c->last_msg_ms = now_ms();
+        c->last_msg_ms = t1 / 1000000u;
         if (rl && !queue_answer(c, resp, rl)) {
             ok = false;
             break;

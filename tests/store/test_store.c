@@ -1102,11 +1102,12 @@ static void test_number_index_absent(void **state)
         {"2155550400", E2U_STORE_NAME, false},
         {"2155550500", E2U_STORE_ENT, false}, /* a name below it */
     };
-    e2u_store_kind_t plain[8];
-    char plain_text[8][400];
+    enum { NWANT = sizeof(want) / sizeof(want[0]) };
+    e2u_store_kind_t plain[NWANT];
+    char plain_text[NWANT][400];
     e2u_store_rd_t *rd;
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < NWANT; i++) {
         digits_name(name, sizeof(name), want[i].digits, Z);
         plain[i] = ask_rd(rd, name, plain_text[i], sizeof(plain_text[i]));
         assert_int_equal(plain[i], want[i].kind);
@@ -1116,7 +1117,7 @@ static void test_number_index_absent(void **state)
     assert_int_equal(e2u_store_index_refresh(f->s, NULL, &ii), 0);
     assert_int_equal(ii.entries, 100);
     assert_int_equal(e2u_store_read_begin(f->s, &rd), 0);
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < NWANT; i++) {
         digits_name(name, sizeof(name), want[i].digits, Z);
         assert_int_equal(ask_rd(rd, name, t, sizeof(t)), want[i].kind);
         assert_int_equal(asked_indexed, want[i].indexed);
