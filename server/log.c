@@ -2,10 +2,11 @@
  * server/log.c — e2ud's log: standard error (with a timestamp, like Knot's) or syslog.
  *
  * Messages at a level above the configured one are dropped before formatting. The level and
- * target may change on SIGHUP; they are plain ints read without locking (a torn read can only
- * misfile one message during a reload).
+ * target may change on SIGHUP while other threads log, so they are relaxed atomics: a message
+ * logged during a reload goes by the old or the new settings, either being right.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,15 +14,16 @@
 
 #include "server.h"
 
-static e2ud_log_target_t target = E2UD_LOG_STDERR;
-static int max_level = LOG_INFO;
+static _Atomic int target = E2UD_LOG_STDERR;
+static _Atomic int max_level = LOG_INFO;
 
 void e2ud_log_open(e2ud_log_target_t t, int level)
 {
-    if (t == E2UD_LOG_SYSLOG && target != E2UD_LOG_SYSLOG)
+    if (t == E2UD_LOG_SYSLOG && atomic_load_explicit(&target, memory_order_relaxed) !=
+                                    E2UD_LOG_SYSLOG)
         openlog("e2ud", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-    target = t;
-    max_level = level;
+    atomic_store_explicit(&target, (int)t, memory_order_relaxed);
+    atomic_store_explicit(&max_level, level, memory_order_relaxed);
 }
 
 static const char *level_name(int level)
@@ -38,14 +40,14 @@ static const char *level_name(int level)
 
 void e2ud_log(int level, const char *fmt, ...)
 {
-    if (level > max_level)
+    if (level > atomic_load_explicit(&max_level, memory_order_relaxed))
         return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (target == E2UD_LOG_SYSLOG) {
+    if (atomic_load_explicit(&target, memory_order_relaxed) == E2UD_LOG_SYSLOG) {
         syslog(level, "%s", msg);
         return;
     }
