@@ -226,8 +226,7 @@ static void cleanup(void)
     e2u_store_read_end(check_rd);
     e2ud_qctx_free(&qctx);
     e2u_store_close(store);
-    e2ud_keys_free(&srv);
-    e2ud_conf_free(&conf);
+    e2ud_cfg_unref(srv.cfg);
     free(req);
     free(resp);
     nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
@@ -247,8 +246,12 @@ static void setup(void)
         fprintf(stderr, "fuzz_update: %s\n", err);
         abort();
     }
-    srv.conf = &conf;
-    CHECK(e2ud_keys_load(&srv) == 0);
+    e2ud_cfg_t *cfg = e2ud_cfg_new(&conf); /* takes conf over, as e2ud's start does */
+    CHECK(cfg);
+    pthread_mutex_init(&srv.cfg_lock, NULL);
+    e2ud_cfg_publish(&srv, cfg);
+    srv.start = &cfg->conf;
+    srv.store_writable = true;
 
     snprintf(db, sizeof(db), "%s/db", dir);
     e2u_store_opts_t o = {.no_sync = true, .map_size = 256u << 20, .journal_max = JOURNAL_MAX};
@@ -308,9 +311,9 @@ static void check_answer(const uint8_t *msg, size_t len, size_t n, bool tcp, boo
     if (!signed_req) {
         CHECK(p->tsig_rr == NULL || *rcode == KNOT_RCODE_NOTAUTH); /* its own TSIG, echoed */
     } else if (p->tsig_rr && knot_tsig_rdata_error(p->tsig_rr) == 0 &&
-               knot_dname_is_equal(p->tsig_rr->owner, srv.tsig[0].name)) {
+               knot_dname_is_equal(p->tsig_rr->owner, srv.cfg->tsig[0].name)) {
         /* RFC 8945 §5.3: signed with the request's key over the request's MAC */
-        CHECK(knot_tsig_client_check(p->tsig_rr, p->wire, p->size, mac, mac_len, &srv.tsig[0], 0) ==
+        CHECK(knot_tsig_client_check(p->tsig_rr, p->wire, p->size, mac, mac_len, &srv.cfg->tsig[0], 0) ==
               KNOT_EOK);
     }
     knot_pkt_free(p);
@@ -370,7 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t mac_len = 0;
     if (sign && len >= KNOT_WIRE_HEADER_SIZE) {
         size_t max = tcp ? 65535 : UDP_QMAX, dl = sizeof(mac);
-        if (knot_tsig_sign(req, &len, max, NULL, 0, mac, &dl, &srv.tsig[0], 0, 0) == KNOT_EOK)
+        if (knot_tsig_sign(req, &len, max, NULL, 0, mac, &dl, &srv.cfg->tsig[0], 0, 0) == KNOT_EOK)
             mac_len = dl;
         else
             sign = false;

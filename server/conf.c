@@ -183,6 +183,54 @@ int e2ud_addr_parse(e2ud_addr_t *a, const char *text, uint16_t default_port)
     return 0;
 }
 
+int e2ud_conf_flags(e2ud_conf_t *c, const e2ud_flags_t *f, char *err, size_t errlen)
+{
+    if (f->db) {
+        char *db = strdup(f->db);
+        if (!db) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        free(c->db);
+        c->db = db;
+    }
+    if (f->nlisten) {
+        e2ud_addr_t listen[E2UD_LISTEN_MAX]; /* all parsed before c changes */
+        memset(listen, 0, sizeof(listen));
+        for (size_t i = 0; i < f->nlisten; i++) {
+            if (e2ud_addr_parse(&listen[i], f->listen[i], 53) < 0) {
+                snprintf(err, errlen, "-l '%s': expected ADDRESS[@PORT] (IPv4 or IPv6)",
+                         f->listen[i]);
+                return -1;
+            }
+        }
+        memcpy(c->listen, listen, f->nlisten * sizeof(listen[0]));
+        c->nlisten = f->nlisten;
+    }
+    if (f->workers)
+        c->udp_workers = f->workers;
+    return 0;
+}
+
+bool e2ud_conf_writes(const e2ud_conf_t *c, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < c->nzones; i++) {
+        if (c->zones[i].nmaster > 0) {
+            if (why)
+                snprintf(why, whylen, "zone %s is a secondary (master:)", c->zones[i].name);
+            return true;
+        }
+    }
+    for (size_t i = 0; i < c->nacls; i++) {
+        if ((c->acls[i].actions & E2UD_ACT_UPDATE) && !c->acls[i].deny) {
+            if (why)
+                snprintf(why, whylen, "acl %s allows update", c->acls[i].id);
+            return true;
+        }
+    }
+    return false;
+}
+
 static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
     char *end;

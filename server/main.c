@@ -9,9 +9,11 @@
  * Threads: UDP workers (one per CPU by default), TCP workers, the statistics endpoint, and the
  * main thread, which only waits for signals (all are blocked elsewhere):
  *   SIGTERM, SIGINT  drain: workers finish what they hold, then exit; status 0;
- *   SIGHUP           reread the configuration file: a file with an error is reported and
- *                    changes nothing; otherwise its log target and level take effect, and
- *                    every other setting waits for a restart (the log line says so).
+ *   SIGHUP           reread the configuration file (reload.c): a file with an error is
+ *                    reported and changes nothing; otherwise keys, remotes, ACLs, zones, the
+ *                    log, the TCP limits and the transfer limits take effect at once, and the
+ *                    log names any changed setting that waits for a restart (listen, workers,
+ *                    udp-max-payload, storage, store-*, stats-listen).
  * The store is opened read-only: e2uctl and replication write it from other processes, and
  * each worker renews its snapshot per batch, so a change is answered by the next query.
  */
@@ -55,8 +57,11 @@ static void usage(FILE *f)
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
           "Flags override the file.\n"
           "\n"
-          "Signals: SIGTERM drains and exits; SIGHUP rereads the configuration file and applies\n"
-          "its log settings (the other settings take effect at restart).\n",
+          "Signals: SIGTERM drains and exits. SIGHUP rereads the configuration file: keys,\n"
+          "remotes, ACLs, zones (acl, notify, master), log, tcp-max-clients, tcp-*-timeout and\n"
+          "xfr-* take effect at once, for the next query; listen, udp-workers, tcp-workers,\n"
+          "udp-max-payload, storage, store-* and stats-listen at restart (the log names them).\n"
+          "A file with an error changes nothing.\n",
           f);
 }
 
@@ -82,10 +87,8 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     e2ud_conf_t conf;
-    const char *db = NULL, *cfile = NULL;
-    const char *listen[E2UD_LISTEN_MAX];
-    size_t nlisten = 0;
-    unsigned workers = 0;
+    e2ud_flags_t flags = {0};
+    const char *cfile = NULL;
     bool check = false;
     int opt;
     char err[512];
@@ -94,14 +97,14 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "d:l:c:n:Vh", opts, NULL)) != -1) {
         switch (opt) {
         case 'd':
-            db = optarg;
+            flags.db = optarg;
             break;
         case 'l':
-            if (nlisten == E2UD_LISTEN_MAX) {
+            if (flags.nlisten == E2UD_LISTEN_MAX) {
                 fprintf(stderr, "e2ud: at most %d -l options\n", E2UD_LISTEN_MAX);
                 return 2;
             }
-            listen[nlisten++] = optarg;
+            flags.listen[flags.nlisten++] = optarg;
             break;
         case 'c':
             cfile = optarg;
@@ -113,7 +116,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "e2ud: -n '%s': expected 1 to %d\n", optarg, E2UD_WORKERS_MAX);
                 return 2;
             }
-            workers = (unsigned)v;
+            flags.workers = (unsigned)v;
             break;
         }
         case 'C':
@@ -139,23 +142,11 @@ int main(int argc, char **argv)
         e2ud_conf_free(&conf);
         return 1;
     }
-    if (db) {
-        free(conf.db);
-        conf.db = strdup(db);
+    if (e2ud_conf_flags(&conf, &flags, err, sizeof(err)) < 0) {
+        fprintf(stderr, "e2ud: %s\n", err);
+        e2ud_conf_free(&conf);
+        return 2;
     }
-    if (nlisten) {
-        conf.nlisten = 0;
-        for (size_t i = 0; i < nlisten; i++) {
-            if (e2ud_addr_parse(&conf.listen[conf.nlisten++], listen[i], 53) < 0) {
-                fprintf(stderr, "e2ud: -l '%s': expected ADDRESS[@PORT] (IPv4 or IPv6)\n",
-                        listen[i]);
-                e2ud_conf_free(&conf);
-                return 2;
-            }
-        }
-    }
-    if (workers)
-        conf.udp_workers = workers;
     if (check) {
         if (!cfile && !conf.db) {
             fprintf(stderr, "e2ud: --check needs -c FILE or -d DB\n");
@@ -179,22 +170,22 @@ int main(int argc, char **argv)
     }
     e2ud_log_open(conf.log_target, conf.log_level);
 
-    e2ud_server_t srv = {.conf = &conf};
-    if (e2ud_keys_load(&srv) < 0) {
-        e2ud_conf_free(&conf);
-        return 1;
-    }
     /* the store is written by e2ud itself only as a secondary or for UPDATE */
-    bool writes = false;
-    for (size_t i = 0; i < conf.nzones; i++)
-        writes |= conf.zones[i].nmaster > 0;
-    for (size_t i = 0; i < conf.nacls; i++)
-        writes |= (conf.acls[i].actions & E2UD_ACT_UPDATE) && !conf.acls[i].deny;
-    e2u_store_opts_t so = {.read_only = !writes};
+    e2ud_server_t srv = {.store_writable = e2ud_conf_writes(&conf, NULL, 0)};
+    pthread_mutex_init(&srv.cfg_lock, NULL);
+    e2ud_cfg_t *first = e2ud_cfg_new(&conf); /* takes conf over; logs a key libknot refuses */
+    if (!first)
+        return 1;
+    e2ud_cfg_publish(&srv, e2ud_cfg_ref(first)); /* main keeps its reference: srv.start */
+    e2ud_stats_config(first->gen, 0);
+    srv.start = &first->conf;
+    const e2ud_conf_t *sc = srv.start;
+    e2u_store_opts_t so = {.read_only = !srv.store_writable};
     e2u_diag_t d;
-    if (e2u_store_open(&srv.store, conf.db, &so, &d) < 0) {
-        e2ud_log(LOG_CRIT, "store %s: %s", conf.db, d.msg);
-        e2ud_conf_free(&conf);
+    if (e2u_store_open(&srv.store, sc->db, &so, &d) < 0) {
+        e2ud_log(LOG_CRIT, "store %s: %s", sc->db, d.msg);
+        e2ud_cfg_unref(srv.cfg);
+        e2ud_cfg_unref(first);
         return 1;
     }
 
@@ -207,12 +198,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    unsigned nudp = conf.udp_workers;
+    unsigned nudp = sc->udp_workers;
     if (nudp == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nudp = n > 0 && n <= E2UD_WORKERS_MAX ? (unsigned)n : 1;
     }
-    unsigned ntcp = conf.tcp_workers;
+    unsigned ntcp = sc->tcp_workers;
     srv.nstats = nudp + ntcp;
     srv.stats = calloc(srv.nstats, sizeof(e2ud_stats_t *));
     for (size_t i = 0; srv.stats && i < srv.nstats; i++) {
@@ -223,7 +214,8 @@ int main(int argc, char **argv)
                 free(srv.stats[k]);
             free(srv.stats);
             e2u_store_close(srv.store);
-            e2ud_conf_free(&conf);
+            e2ud_cfg_unref(srv.cfg);
+            e2ud_cfg_unref(first);
             return 1;
         }
         memset(srv.stats[i], 0, sizeof(e2ud_stats_t));
@@ -231,18 +223,19 @@ int main(int argc, char **argv)
     if (!srv.stats) {
         e2ud_log(LOG_CRIT, "out of memory");
         e2u_store_close(srv.store);
-        e2ud_conf_free(&conf);
+        e2ud_cfg_unref(srv.cfg);
+        e2ud_cfg_unref(first);
         return 1;
     }
     /* the store's pages into memory in the background (preload.c) */
-    e2ud_preload_t preload = {.store = srv.store, .db = conf.db, .huge = conf.store_huge_pages};
+    e2ud_preload_t preload = {.store = srv.store, .db = sc->db, .huge = sc->store_huge_pages};
     e2ud_preload_start(&preload);
     /* the number index of the latest commit, kept in the background (indexer.c) */
     e2ud_indexer_t indexer = {
-        .store = srv.store, .preload = &preload, .max_bytes = conf.store_index_max_bytes};
-    if (conf.store_index)
+        .store = srv.store, .preload = &preload, .max_bytes = sc->store_index_max_bytes};
+    if (sc->store_index)
         e2ud_indexer_start(&indexer);
-    e2ud_stats_indexer(conf.store_index ? &indexer : NULL);
+    e2ud_stats_indexer(sc->store_index ? &indexer : NULL);
 
     int rc = 0;
     if (e2ud_udp_start(&srv, nudp, srv.stats) < 0 ||
@@ -250,14 +243,14 @@ int main(int argc, char **argv)
         atomic_store(&srv.stop, true);
         rc = 1;
     } else {
-        if (conf.stats_listen.len)
-            e2ud_stats_start(&conf.stats_listen, (e2ud_stats_t *const *)srv.stats, srv.nstats);
+        if (sc->stats_listen.len)
+            e2ud_stats_start(&sc->stats_listen, (e2ud_stats_t *const *)srv.stats, srv.nstats);
         if (e2ud_notify_start(&srv) < 0 || e2ud_secondary_start(&srv) < 0) {
             atomic_store(&srv.stop, true);
             rc = 1;
         }
-        for (size_t i = 0; i < conf.nlisten; i++)
-            e2ud_log(LOG_INFO, "serving %s on %s (UDP and TCP)", conf.db, conf.listen[i].text);
+        for (size_t i = 0; i < sc->nlisten; i++)
+            e2ud_log(LOG_INFO, "serving %s on %s (UDP and TCP)", sc->db, sc->listen[i].text);
         e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp, ntcp);
     }
     bool signalled = false;
@@ -269,25 +262,7 @@ int main(int argc, char **argv)
             signalled = true;
             atomic_store(&srv.stop, true);
         } else if (sig == SIGHUP) {
-            if (!conf.path) {
-                e2ud_log(LOG_NOTICE, "SIGHUP: no configuration file to reload");
-                continue;
-            }
-            e2ud_conf_t nc;
-            e2ud_conf_init(&nc);
-            if (e2ud_conf_load(&nc, conf.path, err, sizeof(err)) < 0) {
-                e2ud_log(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
-            } else {
-                conf.log_target = nc.log_target;
-                conf.log_level = nc.log_level;
-                e2ud_log_open(conf.log_target, conf.log_level);
-                e2ud_log(LOG_INFO,
-                         "configuration %s reloaded: log target and level applied; the other "
-                         "settings (listen, workers, zones, keys, ACLs, store-*, xfr-*, "
-                         "stats-listen) take effect at restart",
-                         conf.path);
-            }
-            e2ud_conf_free(&nc);
+            e2ud_reload(&srv, &flags);
         }
     }
     if (!signalled)
@@ -299,12 +274,13 @@ int main(int argc, char **argv)
     e2ud_udp_join();
     e2ud_tcp_join();
     e2ud_stats_stop();
-    e2ud_keys_free(&srv);
     e2u_store_close(srv.store);
     for (size_t i = 0; i < srv.nstats; i++)
         free(srv.stats[i]);
     free(srv.stats);
     e2ud_log(LOG_INFO, "stopped");
-    e2ud_conf_free(&conf);
+    e2ud_cfg_unref(srv.cfg);
+    e2ud_cfg_unref(first);
+    pthread_mutex_destroy(&srv.cfg_lock);
     return rc;
 }

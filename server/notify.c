@@ -80,6 +80,7 @@ static struct {
     int efd;      /* eventfd: stop */
     int fd4, fd6; /* UDP sockets, -1 when no remote of that family */
     e2ud_server_t *srv;
+    e2ud_cfg_t *cfg; /* held: the targets borrow its addresses, names and keys */
     e2u_store_rd_t *rd;
     wzone_t *zones;
     size_t nzones;
@@ -147,7 +148,7 @@ static void send_notify(target_t *g)
     if (!pkt)
         return;
     size_t len = 0;
-    const knot_tsig_key_t *key = g->key >= 0 ? &N.srv->tsig[g->key] : NULL;
+    const knot_tsig_key_t *key = g->key >= 0 ? &N.cfg->tsig[g->key] : NULL;
     size_t room = key ? knot_tsig_wire_size(key) : 0;
     g->id = random_id();
     knot_wire_set_id(pkt->wire, g->id);
@@ -236,7 +237,7 @@ static void on_answer(int fd)
             else if (!p->tsig_rr)
                 tsig_problem = "answer not signed";
             else if (knot_tsig_client_check(p->tsig_rr, p->wire, p->size, g->mac, g->mac_len,
-                                            &N.srv->tsig[g->key], 0) != KNOT_EOK)
+                                            &N.cfg->tsig[g->key], 0) != KNOT_EOK)
                 tsig_problem = "answer's TSIG does not verify";
             knot_pkt_free(p);
         }
@@ -330,44 +331,79 @@ static void cleanup(void)
     N.zones = NULL;
     N.targets = NULL;
     N.nzones = N.ntargets = 0;
+    e2ud_cfg_unref(N.cfg);
+    N.cfg = NULL;
 }
 
-int e2ud_notify_start(e2ud_server_t *srv)
+/* The addresses to notify in c, over all zones. */
+static size_t count_targets(const e2ud_conf_t *c)
 {
-    const e2ud_conf_t *c = srv->conf;
-    size_t nz = 0, nt = 0;
+    size_t nt = 0;
     for (size_t i = 0; i < c->nzones; i++) {
-        if (c->zones[i].nnotify == 0)
-            continue;
-        nz++;
         for (size_t k = 0; k < c->zones[i].nnotify; k++)
             nt += c->remotes[c->zones[i].notify[k]].naddr;
     }
-    if (nt == 0)
-        return 0; /* nobody to tell */
-    N.srv = srv;
-    N.zones = calloc(nz, sizeof(wzone_t));
-    N.targets = calloc(nt, sizeof(target_t));
-    if (!N.zones || !N.targets) {
+    return nt;
+}
+
+/*
+ * Make N's zones and targets those of cfg (a reference, taken over), carrying over from N's
+ * current ones (none at start) what the thread knew: a zone's announced serial, so that a reload
+ * announces only the zones it adds (a secondary it adds to a zone already announced hears of the
+ * zone's next change; it transfers at its own start anyway), and a target's NOTIFY in flight
+ * (same zone, remote and address), so that its retries and the answer it waits for go on. Opens
+ * what is missing (the eventfd, a socket of a family now needed, the store reader). Returns 0,
+ * or -1 with a message logged (N then keeps its zones and targets, and cfg is dropped). The
+ * thread is not running.
+ */
+static int setup(e2ud_server_t *srv, e2ud_cfg_t *cfg, size_t nt)
+{
+    const e2ud_conf_t *c = &cfg->conf;
+    size_t nz = 0;
+    for (size_t i = 0; i < c->nzones; i++)
+        nz += c->zones[i].nnotify > 0;
+    wzone_t *zones = calloc(nz, sizeof(wzone_t));
+    target_t *targets = calloc(nt, sizeof(target_t));
+    if (!zones || !targets) {
         e2ud_log(LOG_CRIT, "NOTIFY: out of memory");
-        cleanup();
+        free(zones);
+        free(targets);
+        e2ud_cfg_unref(cfg);
         return -1;
     }
+    size_t z = 0, t = 0;
     bool v4 = false, v6 = false;
     for (size_t i = 0; i < c->nzones; i++) {
         const e2ud_zone_conf_t *zc = &c->zones[i];
         if (zc->nnotify == 0)
             continue;
-        wzone_t *w = &N.zones[N.nzones];
+        wzone_t *w = &zones[z];
         memcpy(w->origin, zc->origin, knot_dname_size(zc->origin));
         if (e2u_dname_to_text(w->name, sizeof(w->name), NULL, w->origin,
                               knot_dname_size(w->origin)) < 0)
             snprintf(w->name, sizeof(w->name), "%s", zc->name);
+        size_t old = N.nzones;
+        for (size_t k = 0; k < N.nzones; k++) {
+            if (knot_dname_is_equal(N.zones[k].origin, w->origin)) {
+                old = k;
+                w->known = N.zones[k].known;
+                w->serial = N.zones[k].serial;
+                w->soa_ttl = N.zones[k].soa_ttl;
+                w->soa_len = N.zones[k].soa_len;
+                memcpy(w->soa, N.zones[k].soa, w->soa_len);
+            }
+        }
         for (size_t k = 0; k < zc->nnotify; k++) {
             const e2ud_remote_t *r = &c->remotes[zc->notify[k]];
             for (size_t a = 0; a < r->naddr; a++) {
-                target_t *g = &N.targets[N.ntargets++];
-                g->zone = N.nzones;
+                target_t *g = &targets[t++];
+                for (size_t o = 0; old < N.nzones && o < N.ntargets; o++) {
+                    const target_t *og = &N.targets[o];
+                    if (og->zone == old && strcmp(og->remote, r->id) == 0 &&
+                        strcmp(og->addr->text, r->addr[a].text) == 0)
+                        *g = *og; /* in flight: the same NOTIFY, its retries and its ID */
+                }
+                g->zone = z;
                 g->addr = &r->addr[a];
                 g->remote = r->id;
                 g->key = r->key;
@@ -375,25 +411,51 @@ int e2ud_notify_start(e2ud_server_t *srv)
                 v6 |= g->addr->ss.ss_family == AF_INET6;
             }
         }
-        N.nzones++;
+        z++;
     }
-    N.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (v4)
+    if (N.efd < 0)
+        N.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (v4 && N.fd4 < 0)
         N.fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (v6)
+    if (v6 && N.fd6 < 0)
         N.fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (N.efd < 0 || (v4 && N.fd4 < 0) || (v6 && N.fd6 < 0)) {
         e2ud_log(LOG_CRIT, "NOTIFY: cannot open sockets: %s", strerror(errno));
-        cleanup();
+        free(zones);
+        free(targets);
+        e2ud_cfg_unref(cfg);
         return -1;
     }
-    int rc = e2u_store_read_begin(srv->store, &N.rd);
-    if (rc < 0) {
-        e2ud_log(LOG_CRIT, "NOTIFY: cannot read the store: %s", e2u_strerror(rc));
-        cleanup();
-        return -1;
+    if (!N.rd) {
+        int rc = e2u_store_read_begin(srv->store, &N.rd);
+        if (rc < 0) {
+            e2ud_log(LOG_CRIT, "NOTIFY: cannot read the store: %s", e2u_strerror(rc));
+            N.rd = NULL;
+            free(zones);
+            free(targets);
+            e2ud_cfg_unref(cfg);
+            return -1;
+        }
+        e2u_store_read_reset(N.rd);
     }
-    e2u_store_read_reset(N.rd);
+    free(N.zones);
+    free(N.targets);
+    e2ud_cfg_unref(N.cfg);
+    N.srv = srv;
+    N.cfg = cfg;
+    N.zones = zones;
+    N.nzones = z;
+    N.targets = targets;
+    N.ntargets = t;
+    return 0;
+}
+
+static int run(void)
+{
+    uint64_t drained;
+    /* reset the eventfd halt() wrote to (nothing to read at start) */
+    if (read(N.efd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+        e2ud_log(LOG_ERR, "NOTIFY: eventfd: %s", strerror(errno));
     if (pthread_create(&N.thread, NULL, notify_main, NULL) != 0) {
         e2ud_log(LOG_CRIT, "NOTIFY: cannot start the thread");
         cleanup();
@@ -405,14 +467,57 @@ int e2ud_notify_start(e2ud_server_t *srv)
     return 0;
 }
 
-void e2ud_notify_stop(void)
+/* Wake the thread and join it, keeping its state. */
+static void halt(void)
 {
-    if (!N.running)
-        return;
     uint64_t one = 1;
     if (write(N.efd, &one, sizeof(one)) < 0)
         e2ud_log(LOG_ERR, "NOTIFY: cannot wake the thread: %s", strerror(errno));
     pthread_join(N.thread, NULL);
     N.running = false;
+}
+
+int e2ud_notify_start(e2ud_server_t *srv)
+{
+    e2ud_cfg_t *cfg = e2ud_cfg_current(srv);
+    size_t nt = count_targets(&cfg->conf);
+    if (nt == 0) {
+        e2ud_cfg_unref(cfg);
+        return 0; /* nobody to tell */
+    }
+    if (setup(srv, cfg, nt) < 0) {
+        cleanup();
+        return -1;
+    }
+    return run();
+}
+
+int e2ud_notify_reload(e2ud_server_t *srv)
+{
+    if (!N.running)
+        return e2ud_notify_start(srv);
+    e2ud_cfg_t *cfg = e2ud_cfg_current(srv);
+    if (cfg == N.cfg) {
+        e2ud_cfg_unref(cfg);
+        return 0;
+    }
+    size_t nt = count_targets(&cfg->conf);
+    halt();
+    if (nt == 0) {
+        e2ud_cfg_unref(cfg);
+        e2ud_log(LOG_INFO, "NOTIFY: no zone notifies any secondary now");
+        cleanup();
+        return 0;
+    }
+    if (setup(srv, cfg, nt) < 0)
+        e2ud_log(LOG_ERR, "NOTIFY: keeping the previous zones and secondaries");
+    return run();
+}
+
+void e2ud_notify_stop(void)
+{
+    if (!N.running)
+        return;
+    halt();
     cleanup();
 }

@@ -20,28 +20,29 @@
 
 #include "server.h"
 
-int e2ud_keys_load(e2ud_server_t *srv)
+int e2ud_keys_load(e2ud_cfg_t *c)
 {
-    const e2ud_conf_t *c = srv->conf;
-    for (size_t i = 0; i < c->nkeys; i++) {
-        const e2ud_key_t *k = &c->keys[i];
-        int rc = knot_tsig_key_init(&srv->tsig[i], k->algorithm[0] ? k->algorithm : "hmac-sha256",
+    for (size_t i = 0; i < c->conf.nkeys; i++) {
+        const e2ud_key_t *k = &c->conf.keys[i];
+        int rc = knot_tsig_key_init(&c->tsig[i], k->algorithm[0] ? k->algorithm : "hmac-sha256",
                                     k->id, k->secret);
         if (rc != KNOT_EOK) {
             e2ud_log(LOG_CRIT, "key '%s': %s", k->id, knot_strerror(rc));
+            while (i-- > 0)
+                knot_tsig_key_deinit(&c->tsig[i]);
             return -1;
         }
     }
     return 0;
 }
 
-void e2ud_keys_free(e2ud_server_t *srv)
+void e2ud_keys_free(e2ud_cfg_t *c)
 {
-    for (size_t i = 0; i < srv->conf->nkeys; i++)
-        knot_tsig_key_deinit(&srv->tsig[i]);
+    for (size_t i = 0; i < c->conf.nkeys; i++)
+        knot_tsig_key_deinit(&c->tsig[i]);
 }
 
-int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r)
+int e2ud_tsig_verify(const e2ud_cfg_t *c, knot_pkt_t *qp, e2ud_req_t *r)
 {
     r->key = -1;
     r->tsig_error = 0;
@@ -57,9 +58,9 @@ int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r)
         memcpy(r->mac, knot_tsig_rdata_mac(qp->tsig_rr), r->mac_len);
     r->time_signed = knot_tsig_rdata_time_signed(qp->tsig_rr);
     int found = -1;
-    for (size_t i = 0; srv && i < srv->conf->nkeys; i++) {
-        if (knot_dname_is_equal(srv->tsig[i].name, qp->tsig_rr->owner) &&
-            srv->tsig[i].algorithm == knot_tsig_rdata_alg(qp->tsig_rr)) {
+    for (size_t i = 0; c && i < c->conf.nkeys; i++) {
+        if (knot_dname_is_equal(c->tsig[i].name, qp->tsig_rr->owner) &&
+            c->tsig[i].algorithm == knot_tsig_rdata_alg(qp->tsig_rr)) {
             found = (int)i;
             break;
         }
@@ -68,7 +69,7 @@ int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r)
         r->tsig_error = KNOT_RCODE_BADKEY;
         return r->tsig_error;
     }
-    int rc = knot_tsig_server_check(qp->tsig_rr, qp->wire, qp->size, &srv->tsig[found]);
+    int rc = knot_tsig_server_check(qp->tsig_rr, qp->wire, qp->size, &c->tsig[found]);
     switch (rc) {
     case KNOT_EOK:
         r->key = found;
@@ -90,17 +91,17 @@ int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r)
     return r->tsig_error;
 }
 
-size_t e2ud_tsig_room(const e2ud_server_t *srv, const e2ud_req_t *r)
+size_t e2ud_tsig_room(const e2ud_cfg_t *c, const e2ud_req_t *r)
 {
     if (!r->signed_request)
         return 0;
     if (r->key >= 0)
-        return knot_tsig_wire_size(&srv->tsig[r->key]);
+        return knot_tsig_wire_size(&c->tsig[r->key]);
     /* an unsigned TSIG echoing the request's key name and algorithm */
     return r->tsig_rr ? knot_rrset_size(r->tsig_rr) : 0;
 }
 
-int e2ud_tsig_sign(const e2ud_server_t *srv, const e2ud_req_t *r, uint8_t *wire, size_t *len,
+int e2ud_tsig_sign(const e2ud_cfg_t *c, const e2ud_req_t *r, uint8_t *wire, size_t *len,
                    size_t max)
 {
     if (!r->signed_request)
@@ -111,7 +112,7 @@ int e2ud_tsig_sign(const e2ud_server_t *srv, const e2ud_req_t *r, uint8_t *wire,
                    : -1;
     uint8_t digest[64];
     size_t dl = sizeof(digest);
-    int rc = knot_tsig_sign(wire, len, max, r->mac, r->mac_len, digest, &dl, &srv->tsig[r->key],
+    int rc = knot_tsig_sign(wire, len, max, r->mac, r->mac_len, digest, &dl, &c->tsig[r->key],
                             r->tsig_error, r->time_signed);
     return rc == KNOT_EOK ? 0 : -1;
 }

@@ -45,16 +45,19 @@ int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_sta
                    uint16_t udp_max)
 {
     memset(q, 0, sizeof(*q));
-    q->srv = srv;
     q->buf = malloc(E2U_STORE_BUF_MIN);
     if (!q->buf)
         return E2U_ENOMEM;
+    q->srv = srv;
+    q->cfg = srv ? e2ud_cfg_current(srv) : NULL;
     q->stats = stats;
     q->udp_max_payload = udp_max;
     int rc = e2u_store_read_begin(st, &q->rd);
     if (rc < 0) {
         free(q->buf);
         q->buf = NULL;
+        e2ud_cfg_unref(q->cfg);
+        q->cfg = NULL;
         return rc;
     }
     return 0;
@@ -64,8 +67,10 @@ void e2ud_qctx_free(e2ud_qctx_t *q)
 {
     e2u_store_read_end(q->rd);
     free(q->buf);
+    e2ud_cfg_unref(q->cfg);
     q->rd = NULL;
     q->buf = NULL;
+    q->cfg = NULL;
 }
 
 void e2ud_qctx_idle(e2ud_qctx_t *q)
@@ -82,6 +87,8 @@ void e2ud_qctx_prefetch(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, unsig
 
 void e2ud_qctx_renew(e2ud_qctx_t *q)
 {
+    if (q->srv)
+        e2ud_cfg_renew(q->srv, &q->cfg);
     if (e2u_store_read_renew(q->rd) < 0)
         e2ud_log(LOG_ERR, "store: cannot renew the read transaction");
 }
@@ -189,8 +196,8 @@ static void answer_zone(ans_t *a)
     a->zone_slot = e2ud_stats_zone_slot(sa.zone->origin, sa.zone->origin_len);
     if (sa.indexed && a->q->stats)
         e2ud_count(&a->q->stats->index_hits, 1);
-    if (a->q->srv &&
-        !e2ud_acl_allows(a->q->srv->conf, e2ud_conf_zone(a->q->srv->conf, sa.zone->origin),
+    if (a->q->cfg &&
+        !e2ud_acl_allows(&a->q->cfg->conf, e2ud_conf_zone(&a->q->cfg->conf, sa.zone->origin),
                          E2UD_ACT_QUERY, a->req)) {
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED); /* a private zone (RFC 4769 §7) */
         return;
@@ -312,10 +319,10 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         err = KNOT_RCODE_FORMERR;
     }
     e2ud_req_t req = {.from = from, .tcp = tcp, .key = -1};
-    if (!err && q->srv && e2ud_tsig_verify(q->srv, qp, &req) != 0) {
+    if (!err && q->srv && e2ud_tsig_verify(q->cfg, qp, &req) != 0) {
         /* RFC 8945 §5.2: NOTAUTH, the TSIG error in the TSIG of the answer */
         size_t n = e2ud_error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
-        if (n && e2ud_tsig_sign(q->srv, &req, resp, &n, cap) < 0)
+        if (n && e2ud_tsig_sign(q->cfg, &req, resp, &n, cap) < 0)
             n = header_only(query, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
@@ -351,7 +358,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     if (err) {
         size_t n = e2ud_error_with_question(qp, resp, cap, err);
         if (n && q->srv)
-            e2ud_tsig_sign(q->srv, &req, resp, &n, cap);
+            e2ud_tsig_sign(q->cfg, &req, resp, &n, cap);
         e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);
         return n;
@@ -389,7 +396,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     /* EDNS: our OPT goes last; reserve its room before the answer goes in */
     knot_rrset_t opt;
     bool edns = knot_pkt_has_edns(qp);
-    size_t tsig_room = q->srv ? e2ud_tsig_room(q->srv, &req) : 0;
+    size_t tsig_room = e2ud_tsig_room(q->cfg, &req);
     if (tsig_room)
         knot_pkt_reserve(pkt, (uint16_t)tsig_room);
     if (edns) {
@@ -422,7 +429,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     size_t n = pkt->size;
     if (tsig_room) {
         knot_pkt_reclaim(pkt, (uint16_t)tsig_room);
-        if (e2ud_tsig_sign(q->srv, &req, resp, &n, max) < 0)
+        if (e2ud_tsig_sign(q->cfg, &req, resp, &n, max) < 0)
             e2ud_log(LOG_ERR, "cannot sign an answer with TSIG");
     }
     int rcode = knot_wire_get_rcode(pkt->wire);

@@ -4,7 +4,8 @@
  * e2ud is: a configuration (conf.c), a log (log.c), per-thread statistics with a Prometheus
  * endpoint (stats.c), the query path that turns one DNS message into its answer from the store
  * (query.c), and the transports that carry messages: UDP workers with batched receive and send
- * (udp.c) and TCP connections with pipelining (tcp.c). main.c wires them together and handles
+ * (udp.c) and TCP connections with pipelining (tcp.c). The configuration a thread decides by is
+ * counted and replaced as a whole on SIGHUP (reload.c). main.c wires them together and handles
  * signals.
  */
 #ifndef E2UD_SERVER_H
@@ -121,6 +122,38 @@ typedef struct e2ud_conf {
     unsigned xfr_timeout_ms;          /* ... or slower than this */
 } e2ud_conf_t;
 
+/* The command line's -d, -l and -n, which override the file at start and at every reload. */
+typedef struct e2ud_flags {
+    const char *db;
+    const char *listen[E2UD_LISTEN_MAX];
+    size_t nlisten;
+    unsigned workers; /* 0: not given */
+} e2ud_flags_t;
+
+/*
+ * A configuration in use: a parsed file with its TSIG keys ready for libknot, replaced as a
+ * whole by a reload (reload.c). Each thread that decides by it holds a counted reference and
+ * moves to the current one only between two pieces of work (a UDP batch, a TCP message, a
+ * refresh as a secondary); a zone transfer holds the one it started under to its end. So a
+ * request is judged by one file from start to end, and the last thread to let go of an old
+ * configuration frees it. Read-only once made, but for the count.
+ */
+typedef struct e2ud_cfg {
+    e2ud_conf_t conf;
+    knot_tsig_key_t tsig[E2UD_KEYS_MAX]; /* conf.keys, ready for libknot */
+    uint64_t gen;                        /* 1 at start, one more per reload */
+    _Atomic unsigned refs;
+} e2ud_cfg_t;
+
+/* A configuration of *conf, which it takes over (leaving *conf initialised and empty), with its
+ * keys loaded; one reference, the caller's. NULL, with the reason logged, when libknot refuses a
+ * key or memory runs out (*conf is then freed). */
+e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf);
+/* Another reference to c; c itself. */
+e2ud_cfg_t *e2ud_cfg_ref(e2ud_cfg_t *c);
+/* Drop a reference; the last frees c. NULL: nothing. */
+void e2ud_cfg_unref(e2ud_cfg_t *c);
+
 /* The store's pages brought into memory by a background thread (preload.c), in 2 MiB pages
  * when huge is set and the kernel can. The caller owns the struct and keeps store and db valid
  * until e2ud_preload_stop() has returned. */
@@ -170,6 +203,12 @@ int e2ud_addr_parse(e2ud_addr_t *a, const char *text, uint16_t default_port);
 /* Read a configuration file over c (values given there replace c's). On error, returns -1 and
  * writes "FILE:LINE: reason" into err. */
 int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen);
+/* Put the command line's flags over c. On error (an address that does not parse), returns -1
+ * and writes the reason into err. */
+int e2ud_conf_flags(e2ud_conf_t *c, const e2ud_flags_t *f, char *err, size_t errlen);
+/* Whether serving c writes the store (a secondary zone, or an ACL that allows UPDATE); when it
+ * does and why is not NULL, writes the first reason found into why. */
+bool e2ud_conf_writes(const e2ud_conf_t *c, char *why, size_t whylen);
 
 /* --- log ------------------------------------------------------------------------------------ */
 
@@ -217,18 +256,49 @@ int e2ud_stats_start(const e2ud_addr_t *addr, e2ud_stats_t *const *threads, size
 void e2ud_stats_stop(void);
 /* Report the number index's figures too (NULL: none). */
 void e2ud_stats_indexer(const e2ud_indexer_t *ix);
+/* The configuration's generation and what became of a reload: outcome 0 for the one loaded at
+ * start, 1 for a reload applied (gen is then the new generation), -1 for one refused. */
+void e2ud_stats_config(uint64_t gen, int outcome);
 
 /* --- the server as a whole ------------------------------------------------------------------ */
 
 typedef struct e2ud_server {
-    e2ud_conf_t *conf;
+    /* The configuration e2ud started with (the first cfg, which main holds to the end). What
+     * only a restart changes is read here: listen, the workers, udp-max-payload, the store's
+     * settings, stats-listen. Everything else comes from a thread's e2ud_cfg_t. */
+    const e2ud_conf_t *start;
+    e2ud_cfg_t *cfg;                  /* the current configuration, under cfg_lock */
+    pthread_mutex_t cfg_lock;
+    _Atomic uint64_t cfg_gen;         /* cfg->gen, read without the lock */
     e2u_store_t *store;
+    bool store_writable;              /* opened for UPDATE and transfers in */
     atomic_bool stop;                 /* SIGTERM: drain and leave */
     size_t nworkers;
     e2ud_stats_t **stats;             /* one per thread (UDP workers, then TCP workers) */
     size_t nstats;
-    knot_tsig_key_t tsig[E2UD_KEYS_MAX]; /* conf->keys, ready for libknot */
 } e2ud_server_t;
+
+/* --- the running configuration (reload.c) ----------------------------------------------------- */
+
+/* A reference to the current configuration. */
+e2ud_cfg_t *e2ud_cfg_current(e2ud_server_t *srv);
+/* Swap *held (a reference) for the current configuration when a reload has replaced it: one
+ * relaxed load when it has not. */
+void e2ud_cfg_renew(e2ud_server_t *srv, e2ud_cfg_t **held);
+/* Make c (the caller's reference, taken over) the current configuration, one generation after
+ * the one it replaces; the threads move to it at their next renew. */
+void e2ud_cfg_publish(e2ud_server_t *srv, e2ud_cfg_t *c);
+
+/*
+ * SIGHUP: read srv->start->path again, apply the flags over it as at start, and make it the
+ * current configuration: log settings, keys, remotes, ACLs, zones (their ACLs, notify and
+ * master lists), the TCP limits and timeouts and the xfr-* limits take effect at once; the
+ * NOTIFY and secondary threads follow (e2ud_notify_reload, e2ud_secondary_reload). Settings
+ * only a restart changes are named in the log when they differ from the running ones. A file
+ * with an error, keys libknot refuses, or a file that would need a writable store when e2ud
+ * opened it read-only, is refused as a whole with the reason logged. Returns 0 or -1.
+ */
+int e2ud_reload(e2ud_server_t *srv, const e2ud_flags_t *flags);
 
 /* --- policy: TSIG (RFC 8945) and ACLs (policy.c) ------------------------------------------- */
 
@@ -245,21 +315,23 @@ typedef struct e2ud_req {
     const knot_rrset_t *tsig_rr; /* the request's TSIG (borrowed from the parsed request) */
 } e2ud_req_t;
 
-/* Load conf->keys into srv->tsig. Returns 0, or -1 with a message logged. */
-int e2ud_keys_load(e2ud_server_t *srv);
-void e2ud_keys_free(e2ud_server_t *srv);
+/* Load c->conf.keys into c->tsig. Returns 0, or -1 with a message logged (none then loaded). */
+int e2ud_keys_load(e2ud_cfg_t *c);
+void e2ud_keys_free(e2ud_cfg_t *c);
 
-/* Verify the TSIG of a parsed request (qp, wire as parsed) into r. Returns 0 when the request
- * is unsigned or verified, else the TSIG error (r->tsig_error) to answer NOTAUTH with. */
-int e2ud_tsig_verify(const e2ud_server_t *srv, knot_pkt_t *qp, e2ud_req_t *r);
+/* Verify the TSIG of a parsed request (qp, wire as parsed) against the keys of c into r (c
+ * NULL: no keys). Returns 0 when the request is unsigned or verified, else the TSIG error
+ * (r->tsig_error) to answer NOTAUTH with. r->key indexes c's keys: sign the answer with the
+ * same c. */
+int e2ud_tsig_verify(const e2ud_cfg_t *c, knot_pkt_t *qp, e2ud_req_t *r);
 
 /* Sign an answer of *len octets in wire[max] for the request r when r was signed (with
  * r->tsig_error, unsigned for BADKEY/BADSIG as RFC 8945 §5.3.2 asks). Returns 0 or -1. */
-int e2ud_tsig_sign(const e2ud_server_t *srv, const e2ud_req_t *r, uint8_t *wire, size_t *len,
+int e2ud_tsig_sign(const e2ud_cfg_t *c, const e2ud_req_t *r, uint8_t *wire, size_t *len,
                    size_t max);
 
 /* Room a TSIG for r's key takes in an answer (0 for unsigned requests). */
-size_t e2ud_tsig_room(const e2ud_server_t *srv, const e2ud_req_t *r);
+size_t e2ud_tsig_room(const e2ud_cfg_t *c, const e2ud_req_t *r);
 
 /*
  * Whether the ACL of zone z (NULL: a zone without configuration) allows the action for r. The
@@ -274,7 +346,8 @@ bool e2ud_acl_allows(const e2ud_conf_t *c, const e2ud_zone_conf_t *z, unsigned a
 
 /* One thread's view of the data: its store reader and scratch space. */
 typedef struct e2ud_qctx {
-    e2ud_server_t *srv;               /* configuration and keys; NULL in fuzzing */
+    e2ud_server_t *srv;               /* the store and the current configuration; NULL in fuzzing */
+    e2ud_cfg_t *cfg;                  /* the configuration held (renewed per batch); NULL too */
     e2u_store_rd_t *rd;
     uint8_t *buf;                     /* E2U_STORE_BUF_MIN octets for expanded RRsets */
     e2ud_stats_t *stats;
@@ -284,7 +357,8 @@ typedef struct e2ud_qctx {
 int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_stats_t *stats,
                    uint16_t udp_max);
 void e2ud_qctx_free(e2ud_qctx_t *q);
-/* Bring the reader to the latest commit (once per batch of queries). */
+/* Bring the reader to the latest commit and the configuration to the current one (once per
+ * batch of queries). */
 void e2ud_qctx_renew(e2ud_qctx_t *q);
 /* Let go of the reader's snapshot while the thread has nothing to do: an idle worker must not
  * keep LMDB from reusing the pages later commits freed (the store would only grow). */
@@ -334,10 +408,13 @@ int e2ud_xfr_out_next(e2ud_xfr_t *x, uint8_t *resp, size_t cap, size_t *len);
 void e2ud_xfr_out_free(e2ud_xfr_t *x);
 
 /* Background threads: NOTIFY to secondaries after each change (notify.c), and the secondary
- * side: refresh from primaries (xfr_in.c). Both return 0 or -1; stop joins. */
+ * side: refresh from primaries (xfr_in.c). Both return 0 or -1; stop joins. Reload: follow the
+ * current configuration (after e2ud_cfg_publish), starting the thread when it now has work. */
 int e2ud_notify_start(e2ud_server_t *srv);
+int e2ud_notify_reload(e2ud_server_t *srv);
 void e2ud_notify_stop(void);
 int e2ud_secondary_start(e2ud_server_t *srv);
+int e2ud_secondary_reload(e2ud_server_t *srv);
 void e2ud_secondary_stop(void);
 
 /* --- transports ----------------------------------------------------------------------------- */

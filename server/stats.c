@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2u/dname.h"
@@ -119,6 +120,25 @@ void e2ud_stats_indexer(const e2ud_indexer_t *ix)
     indexer = ix;
 }
 
+/* The configuration (reload.c): its generation, the last reload's outcome and when the last
+ * good one was loaded, the names Prometheus itself uses for its own reloads. */
+static _Atomic uint64_t cfg_gen, cfg_ok_time, reloads_ok, reloads_failed;
+static _Atomic int cfg_last_ok = 1;
+
+void e2ud_stats_config(uint64_t gen, int outcome)
+{
+    if (outcome < 0) {
+        atomic_fetch_add(&reloads_failed, 1);
+        atomic_store(&cfg_last_ok, 0);
+        return;
+    }
+    if (outcome > 0)
+        atomic_fetch_add(&reloads_ok, 1);
+    atomic_store(&cfg_gen, gen);
+    atomic_store(&cfg_last_ok, 1);
+    atomic_store(&cfg_ok_time, (uint64_t)time(NULL));
+}
+
 #define SUM(field)                                                                                 \
     ({                                                                                             \
         uint64_t _t = 0;                                                                           \
@@ -190,6 +210,23 @@ static size_t render(char *buf, size_t cap)
         OUT("e2ud_zone_queries_total{zone=\"%s\"} %llu\n", name,
             (unsigned long long)SUM(zone_queries[z]));
     }
+    OUT("# HELP e2ud_config_generation The configuration in use: 1 at start, one more per "
+        "reload.\n# TYPE e2ud_config_generation gauge\ne2ud_config_generation %llu\n"
+        "# HELP e2ud_config_last_reload_successful 0 when the last SIGHUP's file was refused "
+        "(the previous configuration still runs).\n"
+        "# TYPE e2ud_config_last_reload_successful gauge\n"
+        "e2ud_config_last_reload_successful %d\n"
+        "# HELP e2ud_config_last_reload_success_timestamp_seconds When the configuration in "
+        "use was loaded (Unix time).\n"
+        "# TYPE e2ud_config_last_reload_success_timestamp_seconds gauge\n"
+        "e2ud_config_last_reload_success_timestamp_seconds %llu\n"
+        "# HELP e2ud_config_reloads_total SIGHUP reloads by outcome.\n"
+        "# TYPE e2ud_config_reloads_total counter\n"
+        "e2ud_config_reloads_total{result=\"ok\"} %llu\n"
+        "e2ud_config_reloads_total{result=\"failed\"} %llu\n",
+        (unsigned long long)atomic_load(&cfg_gen), atomic_load(&cfg_last_ok),
+        (unsigned long long)atomic_load(&cfg_ok_time), (unsigned long long)atomic_load(&reloads_ok),
+        (unsigned long long)atomic_load(&reloads_failed));
     if (indexer) {
         size_t commit = atomic_load(&indexer->commit);
         OUT("# HELP e2ud_store_index_numbers Numbers in the number index in use (0: none).\n"

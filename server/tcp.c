@@ -259,7 +259,7 @@ static bool service(tworker_t *w, e2ud_qctx_t *q, conn_t *c, uint8_t *resp, bool
     }
 }
 
-static void accept_all(tworker_t *w, int lfd)
+static void accept_all(tworker_t *w, const e2ud_cfg_t *cfg, int lfd)
 {
     for (;;) {
         struct sockaddr_storage peer;
@@ -267,7 +267,7 @@ static void accept_all(tworker_t *w, int lfd)
         int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        if (atomic_fetch_add(&clients, 1) >= w->srv->conf->tcp_max_clients) {
+        if (atomic_fetch_add(&clients, 1) >= cfg->conf.tcp_max_clients) {
             atomic_fetch_sub(&clients, 1);
             close(fd);
             e2ud_count(&w->stats->tcp_refused, 1);
@@ -296,10 +296,10 @@ static void accept_all(tworker_t *w, int lfd)
     }
 }
 
-static void expire(tworker_t *w)
+static void expire(tworker_t *w, const e2ud_cfg_t *cfg)
 {
     uint64_t now = now_ms();
-    const e2ud_conf_t *cf = w->srv->conf;
+    const e2ud_conf_t *cf = &cfg->conf;
     /* The analyzer cannot follow the circular list's unlinking in conn_close and reports the
      * next node as freed; n is read before c is closed and is never c. */
     for (conn_t *c = w->head.next, *n; c != &w->head; c = n) {
@@ -323,7 +323,7 @@ static void *tcp_main(void *arg)
     e2ud_server_t *srv = w->srv;
     e2ud_qctx_t q;
     uint8_t *resp = malloc(65535);
-    if (!resp || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
+    if (!resp || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->start->udp_max_payload) < 0) {
         e2ud_log(LOG_CRIT, "tcp worker %u: cannot start", w->id);
         free(resp);
         atomic_store(&srv->stop, true);
@@ -335,10 +335,11 @@ static void *tcp_main(void *arg)
         int n = epoll_wait(w->epfd, evs, EVENTS, 250);
         if (n == 0)
             e2ud_qctx_idle(&q); /* nothing to do: release the store snapshot (see udp.c) */
+        e2ud_cfg_renew(srv, &q.cfg); /* limits and timeouts of a reload apply without a query */
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if ((uintptr_t)p < E2UD_LISTEN_MAX + 1) { /* a listen socket: index + 1 */
-                accept_all(w, lfds[(uintptr_t)p - 1]);
+                accept_all(w, q.cfg, lfds[(uintptr_t)p - 1]);
                 continue;
             }
             conn_t *c = p;
@@ -356,7 +357,7 @@ static void *tcp_main(void *arg)
         }
         uint64_t now = now_ms();
         if (now - last_expire >= 250) {
-            expire(w);
+            expire(w, q.cfg);
             last_expire = now;
         }
     }
@@ -374,8 +375,8 @@ static void *tcp_main(void *arg)
 int e2ud_tcp_start(e2ud_server_t *srv, unsigned n, e2ud_stats_t **stats)
 {
     nlfds = 0;
-    for (size_t k = 0; k < srv->conf->nlisten; k++) {
-        const e2ud_addr_t *a = &srv->conf->listen[k];
+    for (size_t k = 0; k < srv->start->nlisten; k++) {
+        const e2ud_addr_t *a = &srv->start->listen[k];
         int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int one = 1;
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

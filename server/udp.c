@@ -123,13 +123,13 @@ static void *udp_main(void *arg)
     e2ud_server_t *srv = w->srv;
     e2ud_qctx_t q;
     slots_t *s = calloc(1, sizeof(*s));
-    if (!s || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->conf->udp_max_payload) < 0) {
+    if (!s || e2ud_qctx_init(&q, srv, srv->store, w->stats, srv->start->udp_max_payload) < 0) {
         e2ud_log(LOG_CRIT, "udp worker %u: cannot start (store reader or memory)", w->id);
         free(s);
         atomic_store(&srv->stop, true);
         return NULL;
     }
-    s->resp_cap = srv->conf->udp_max_payload;
+    s->resp_cap = srv->start->udp_max_payload;
     s->qbuf = malloc((size_t)BATCH * QBUF);
     s->rbuf = malloc((size_t)BATCH * s->resp_cap);
     if (!s->qbuf || !s->rbuf) {
@@ -187,10 +187,10 @@ int e2ud_udp_start(e2ud_server_t *srv, unsigned n, e2ud_stats_t **stats)
         w->srv = srv;
         w->stats = stats[i];
         w->id = i;
-        for (size_t k = 0; k < srv->conf->nlisten; k++) {
-            int fd = open_socket(&srv->conf->listen[k]);
+        for (size_t k = 0; k < srv->start->nlisten; k++) {
+            int fd = open_socket(&srv->start->listen[k]);
             if (fd < 0) {
-                e2ud_log(LOG_CRIT, "cannot listen on %s (UDP): %s", srv->conf->listen[k].text,
+                e2ud_log(LOG_CRIT, "cannot listen on %s (UDP): %s", srv->start->listen[k].text,
                          strerror(errno));
                 return -1;
             }

@@ -169,7 +169,7 @@ static size_t reply(const upd_t *u, uint8_t *resp, size_t cap, uint8_t rcode, bo
         len += 11;
         knot_wire_set_arcount(resp, 1);
     }
-    if (u->q->srv && u->r->signed_request && e2ud_tsig_sign(u->q->srv, u->r, resp, &len, cap) < 0)
+    if (u->q->cfg && u->r->signed_request && e2ud_tsig_sign(u->q->cfg, u->r, resp, &len, cap) < 0)
         e2ud_log(LOG_ERR, "update: cannot sign the answer with TSIG");
     return len;
 }
@@ -1026,7 +1026,7 @@ size_t e2ud_update(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_t 
     const e2u_store_zone_t *z;
     if (e2u_store_zone_get(q->rd, u.zone, &z) < 0)
         return reply(&u, resp, cap, KNOT_RCODE_NOTAUTH, false); /* §3.1.2, as Knot */
-    const e2ud_conf_t *conf = q->srv ? q->srv->conf : NULL;
+    const e2ud_conf_t *conf = q->cfg ? &q->cfg->conf : NULL;
     const e2ud_zone_conf_t *zc = conf ? e2ud_conf_zone(conf, u.zone) : NULL;
     if (zc && zc->nmaster)
         return reply(&u, resp, cap, KNOT_RCODE_NOTAUTH, false); /* a secondary's zone */

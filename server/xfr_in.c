@@ -101,10 +101,10 @@ enum {
 
 /* --- the zones ----------------------------------------------------------------------------- */
 
-/* A secondary zone. The first fields never change after start; the rest are guarded by
- * S.lock, except expire_at_ms, which the query path reads. */
+/* A secondary zone, guarded by S.lock. The thread also reads zc, origin and name without it:
+ * only the thread itself changes them (reconfigure), and not while it refreshes. */
 typedef struct szone {
-    const e2ud_zone_conf_t *zc;
+    const e2ud_zone_conf_t *zc;        /* in S.cfg */
     uint8_t origin[KNOT_DNAME_MAXLEN]; /* wire, lower case */
     char name[KNOT_DNAME_TXT_MAXLEN + 1];
     _Atomic uint64_t expire_at_ms;     /* wall clock ms after which it is expired; 0 never */
@@ -123,9 +123,11 @@ static struct {
     bool running;
     atomic_bool stop;
     e2ud_server_t *srv;
+    e2ud_cfg_t *cfg;                   /* held: the zones' configuration, remotes and keys */
     szone_t zones[E2UD_ZONES_CONF_MAX];
     size_t nzones;
-    _Atomic uint64_t earliest;         /* the least expire_at_ms of all zones (0: none) */
+    _Atomic uint64_t earliest;         /* the least expire_at_ms of all zones (0: none), read
+                                        * by the query path without the lock */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
@@ -383,7 +385,7 @@ static int tcp_recv(xfr_t *x, size_t *len)
     size_t n = (size_t)l[0] << 8 | l[1];
     if (n < KNOT_WIRE_HEADER_SIZE)
         return fail(x, "a message of %zu octets", n);
-    uint64_t max = S.srv->conf->xfr_max_bytes;
+    uint64_t max = S.cfg->conf.xfr_max_bytes;
     if (x->bytes + 2 + n > max)
         return fail(x, "the transfer exceeds xfr-max-size (%" PRIu64 " octets)", max);
     if ((rc = read_exact(x, x->msg, n)))
@@ -1076,7 +1078,7 @@ static int transfer(xfr_t *x, uint16_t qtype, const lzone_t *lz, rx_t *r)
     uint8_t q[1024];
     size_t qlen = 0;
     int rc;
-    x->deadline = mono_ms() + S.srv->conf->xfr_timeout_ms;
+    x->deadline = mono_ms() + S.cfg->conf.xfr_timeout_ms;
     x->bytes = 0;
     x->msgs = 0;
     x->idle_ms = IDLE_MS;
@@ -1180,6 +1182,7 @@ static void timers_save(void)
     }
 }
 
+/* The times of zones that have none yet (at start, or added by a reload). Under S.lock. */
 static void timers_load(void)
 {
     char path[4096];
@@ -1195,7 +1198,7 @@ static void timers_load(void)
         *sp = '\0';
         uint64_t t = strtoull(sp + 1, NULL, 10);
         for (size_t i = 0; i < S.nzones; i++) {
-            if (strcmp(S.zones[i].name, line) == 0)
+            if (S.zones[i].last_ok_ms == 0 && strcmp(S.zones[i].name, line) == 0)
                 S.zones[i].last_ok_ms = t;
         }
     }
@@ -1324,7 +1327,7 @@ static bool refresh_from(xfr_t *x, e2u_store_rd_t *rd, const char *who, char *la
  * lock. */
 static void refresh(szone_t *z, e2u_store_rd_t *rd)
 {
-    const e2ud_conf_t *c = S.srv->conf;
+    const e2ud_conf_t *c = &S.cfg->conf;
     bool ok = false;
     char last_err[640] = "no primary address";
     uint8_t *msg = malloc(MSG_MAX);
@@ -1336,7 +1339,7 @@ static void refresh(szone_t *z, e2u_store_rd_t *rd)
             xfr_t x = {.z = z,
                        .rem = rem,
                        .addr = &rem->addr[ai],
-                       .key = rem->key >= 0 ? &S.srv->tsig[rem->key] : NULL,
+                       .key = rem->key >= 0 ? &S.cfg->tsig[rem->key] : NULL,
                        .msg = msg,
                        .fd = -1,
                        .idle_ms = IDLE_MS};
@@ -1390,6 +1393,123 @@ static void refresh(szone_t *z, e2u_store_rd_t *rd)
         timers_save();
 }
 
+/* --- the zones of a configuration -------------------------------------------------------- */
+
+/* Whether two zone configurations name the same primaries: ids, addresses and keys (id,
+ * algorithm, secret), in order. */
+static bool same_masters(const e2ud_conf_t *ca, const e2ud_zone_conf_t *a, const e2ud_conf_t *cb,
+                         const e2ud_zone_conf_t *b)
+{
+    if (a->nmaster != b->nmaster)
+        return false;
+    for (size_t m = 0; m < a->nmaster; m++) {
+        const e2ud_remote_t *ra = &ca->remotes[a->master[m]], *rb = &cb->remotes[b->master[m]];
+        if (strcmp(ra->id, rb->id) != 0 || ra->naddr != rb->naddr ||
+            (ra->key < 0) != (rb->key < 0))
+            return false;
+        if (ra->key >= 0) {
+            const e2ud_key_t *ka = &ca->keys[ra->key], *kb = &cb->keys[rb->key];
+            if (strcmp(ka->id, kb->id) != 0 || strcmp(ka->algorithm, kb->algorithm) != 0 ||
+                strcmp(ka->secret, kb->secret) != 0)
+                return false;
+        }
+        for (size_t i = 0; i < ra->naddr; i++) {
+            if (strcmp(ra->addr[i].text, rb->addr[i].text) != 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Make S's zones the secondary zones of cfg (a reference, taken over; the one held before is
+ * dropped). A zone it keeps keeps its state: when it was last refreshed, when it expires, when
+ * the next refresh is due (at once when its primaries changed), a NOTIFY not yet acted on. A
+ * zone it adds is read from the store and refreshed at once, as at start. A zone it drops is no
+ * longer refreshed and no longer expires: e2ud serves what the store holds of it, as it would
+ * after a restart. Under S.lock, with the thread not refreshing (it is the thread, or there is
+ * none yet); rd: a store reader, reset again on return.
+ */
+static void reconfigure(e2ud_cfg_t *cfg, e2u_store_rd_t *rd)
+{
+    const e2ud_conf_t *c = &cfg->conf;
+    szone_t *old = malloc(sizeof(S.zones));
+    size_t nold = old ? S.nzones : 0;
+    if (old)
+        memcpy(old, S.zones, nold * sizeof(szone_t));
+    bool added[E2UD_ZONES_CONF_MAX] = {false}, kept[E2UD_ZONES_CONF_MAX] = {false};
+    S.nzones = 0;
+    for (size_t i = 0; i < c->nzones; i++) {
+        const e2ud_zone_conf_t *zc = &c->zones[i];
+        if (zc->nmaster == 0)
+            continue;
+        szone_t *z = &S.zones[S.nzones];
+        size_t k = 0;
+        while (k < nold && (kept[k] || !knot_dname_is_equal(old[k].origin, zc->origin)))
+            k++;
+        if (k < nold) {
+            memcpy(z, &old[k], sizeof(*z)); /* the thread is the only writer of these now */
+            if (!same_masters(&S.cfg->conf, old[k].zc, c, zc)) {
+                z->due_ms = 0;
+                e2ud_log(LOG_INFO, "zone %s: primaries changed by a reload: refreshing now",
+                         z->name);
+            }
+            kept[k] = true;
+        } else {
+            memset(z, 0, sizeof(*z)); /* atomics are plain values here: no thread reads them */
+            memcpy(z->origin, zc->origin, knot_dname_size(zc->origin));
+            knot_dname_to_str(z->name, z->origin, sizeof(z->name));
+            added[S.nzones] = true;
+        }
+        z->zc = zc;
+        S.nzones++;
+    }
+    for (size_t k = 0; k < nold; k++) {
+        if (!kept[k])
+            e2ud_log(LOG_INFO, "zone %s: no longer a secondary (reload): served as the store "
+                               "holds it, without refresh or expiry", old[k].name);
+    }
+    free(old);
+    e2ud_cfg_unref(S.cfg);
+    S.cfg = cfg;
+    timers_load();
+    uint64_t wnow = wall_ms();
+    for (size_t i = 0; i < S.nzones; i++) {
+        szone_t *z = &S.zones[i];
+        if (!added[i])
+            continue;
+        lzone_t lz;
+        read_local(rd, z, &lz);
+        z->due_ms = 0; /* a refresh at once */
+        if (!lz.have) {
+            z->last_ok_ms = 0;
+            e2ud_log(LOG_INFO, "zone %s: secondary, not in the store yet: AXFR from %s", z->name,
+                     c->remotes[z->zc->master[0]].id);
+            continue;
+        }
+        z->expire_s = soa_expire(lz.soa, lz.soa_len);
+        if (!z->last_ok_ms || z->last_ok_ms > wnow)
+            z->last_ok_ms = wnow; /* unknown: count from now */
+        atomic_store(&z->expire_at_ms, z->last_ok_ms + (uint64_t)1000 * z->expire_s);
+        if (wnow >= z->last_ok_ms + (uint64_t)1000 * z->expire_s) {
+            z->expired_logged = true;
+            e2ud_log(LOG_WARNING, "zone %s: serial %" PRIu32 " expired %" PRIu64
+                                  " s ago; answering SERVFAIL until a refresh succeeds",
+                     z->name, lz.serial,
+                     (wnow - z->last_ok_ms) / 1000 - z->expire_s);
+        } else {
+            e2ud_log(LOG_INFO, "zone %s: secondary at serial %" PRIu32 ", expires in %" PRIu64
+                               " s without a refresh", z->name, lz.serial,
+                     (uint64_t)((z->last_ok_ms + (uint64_t)1000 * z->expire_s - wnow) / 1000));
+        }
+    }
+    /* the earliest expiry of the zones there are now (a dropped zone's goes with it) */
+    if (S.nzones)
+        set_expiry(&S.zones[0], atomic_load(&S.zones[0].expire_at_ms));
+    else
+        atomic_store(&S.earliest, 0);
+}
+
 /* --- the thread ---------------------------------------------------------------------------- */
 
 static void *secondary_main(void *arg)
@@ -1404,6 +1524,9 @@ static void *secondary_main(void *arg)
     e2u_store_read_reset(rd);
     pthread_mutex_lock(&S.lock);
     while (!stopping()) {
+        /* a reload: the zones of the new configuration, between two refreshes */
+        if (atomic_load_explicit(&S.srv->cfg_gen, memory_order_relaxed) != S.cfg->gen)
+            reconfigure(e2ud_cfg_current(S.srv), rd);
         uint64_t now = mono_ms(), wnow = wall_ms();
         uint64_t wake = now + 60000;
         szone_t *due = NULL;
@@ -1443,63 +1566,25 @@ static void *secondary_main(void *arg)
 int e2ud_secondary_start(e2ud_server_t *srv)
 {
     pthread_once(&cond_once, cond_init);
-    const e2ud_conf_t *c = srv->conf;
+    e2ud_cfg_t *cfg = e2ud_cfg_current(srv);
     size_t n = 0;
-    for (size_t i = 0; i < c->nzones; i++)
-        n += c->zones[i].nmaster > 0;
-    if (n == 0)
+    for (size_t i = 0; i < cfg->conf.nzones; i++)
+        n += cfg->conf.zones[i].nmaster > 0;
+    if (n == 0) {
+        e2ud_cfg_unref(cfg);
         return 0;
+    }
     e2u_store_rd_t *rd;
     int rc = e2u_store_read_begin(srv->store, &rd);
     if (rc < 0) {
         e2ud_log(LOG_CRIT, "secondary zones: cannot read the store: %s", e2u_strerror(rc));
+        e2ud_cfg_unref(cfg);
         return -1;
     }
     pthread_mutex_lock(&S.lock);
     S.srv = srv;
     atomic_store(&S.stop, false);
-    atomic_store(&S.earliest, 0);
-    S.nzones = 0;
-    for (size_t i = 0; i < c->nzones; i++) {
-        const e2ud_zone_conf_t *zc = &c->zones[i];
-        if (zc->nmaster == 0)
-            continue;
-        szone_t *z = &S.zones[S.nzones];
-        memset(z, 0, sizeof(*z)); /* atomics are plain values here: no thread reads them yet */
-        z->zc = zc;
-        memcpy(z->origin, zc->origin, knot_dname_size(zc->origin));
-        knot_dname_to_str(z->name, z->origin, sizeof(z->name));
-        S.nzones++;
-    }
-    timers_load();
-    uint64_t wnow = wall_ms();
-    for (size_t i = 0; i < S.nzones; i++) {
-        szone_t *z = &S.zones[i];
-        lzone_t lz;
-        read_local(rd, z, &lz);
-        z->due_ms = 0; /* a refresh at start */
-        if (!lz.have) {
-            z->last_ok_ms = 0;
-            e2ud_log(LOG_INFO, "zone %s: secondary, not in the store yet: AXFR from %s", z->name,
-                     c->remotes[z->zc->master[0]].id);
-            continue;
-        }
-        z->expire_s = soa_expire(lz.soa, lz.soa_len);
-        if (!z->last_ok_ms || z->last_ok_ms > wnow)
-            z->last_ok_ms = wnow; /* unknown: count from now */
-        set_expiry(z, z->last_ok_ms + (uint64_t)1000 * z->expire_s);
-        if (wnow >= z->last_ok_ms + (uint64_t)1000 * z->expire_s) {
-            z->expired_logged = true;
-            e2ud_log(LOG_WARNING, "zone %s: serial %" PRIu32 " expired %" PRIu64
-                                  " s ago; answering SERVFAIL until a refresh succeeds",
-                     z->name, lz.serial,
-                     (wnow - z->last_ok_ms) / 1000 - z->expire_s);
-        } else {
-            e2ud_log(LOG_INFO, "zone %s: secondary at serial %" PRIu32 ", expires in %" PRIu64
-                               " s without a refresh", z->name, lz.serial,
-                     (uint64_t)((z->last_ok_ms + (uint64_t)1000 * z->expire_s - wnow) / 1000));
-        }
-    }
+    reconfigure(cfg, rd);
     e2u_store_read_end(rd);
     rc = pthread_create(&S.thread, NULL, secondary_main, NULL);
     S.running = rc == 0;
@@ -1509,6 +1594,17 @@ int e2ud_secondary_start(e2ud_server_t *srv)
         return -1;
     }
     return 0;
+}
+
+int e2ud_secondary_reload(e2ud_server_t *srv)
+{
+    pthread_once(&cond_once, cond_init);
+    pthread_mutex_lock(&S.lock);
+    bool running = S.running;
+    if (running)
+        pthread_cond_broadcast(&S.cond); /* it takes the new zones at once */
+    pthread_mutex_unlock(&S.lock);
+    return running ? 0 : e2ud_secondary_start(srv);
 }
 
 void e2ud_secondary_stop(void)
@@ -1523,6 +1619,10 @@ void e2ud_secondary_stop(void)
         pthread_join(S.thread, NULL);
     pthread_mutex_lock(&S.lock);
     S.running = false;
+    S.nzones = 0;
+    atomic_store(&S.earliest, 0);
+    e2ud_cfg_unref(S.cfg);
+    S.cfg = NULL;
     pthread_mutex_unlock(&S.lock);
 }
 
@@ -1534,12 +1634,15 @@ bool e2ud_zone_expired(const uint8_t *origin)
     uint64_t now = wall_ms_coarse();
     if (now < e)
         return false; /* none expired: one load and a clock read from the vDSO */
-    for (size_t i = 0; i < S.nzones; i++) {
+    /* some zone has expired: which, under the lock (a reload may be changing the zones) */
+    bool expired = false;
+    pthread_mutex_lock(&S.lock);
+    for (size_t i = 0; i < S.nzones && !expired; i++) {
         uint64_t at = atomic_load_explicit(&S.zones[i].expire_at_ms, memory_order_relaxed);
-        if (at && now >= at && knot_dname_is_case_equal(S.zones[i].origin, origin))
-            return true;
+        expired = at && now >= at && knot_dname_is_case_equal(S.zones[i].origin, origin);
     }
-    return false;
+    pthread_mutex_unlock(&S.lock);
+    return expired;
 }
 
 /* --- NOTIFY in (RFC 1996 §3) --------------------------------------------------------------- */
@@ -1560,7 +1663,7 @@ size_t e2ud_notify_in(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8
     knot_wire_clear_ra(pkt->wire);
     knot_wire_clear_ad(pkt->wire);
     knot_wire_clear_cd(pkt->wire);
-    const e2ud_conf_t *c = q->srv ? q->srv->conf : NULL;
+    const e2ud_conf_t *c = q->cfg ? &q->cfg->conf : NULL;
     uint8_t origin[KNOT_DNAME_MAXLEN];
     const uint8_t *qname = knot_pkt_qname(qp);
     const e2ud_zone_conf_t *zc = NULL;
@@ -1612,7 +1715,7 @@ size_t e2ud_notify_in(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8
     knot_wire_set_rcode(pkt->wire, rcode);
     size_t n = pkt->size;
     knot_pkt_free(pkt);
-    if (q->srv && e2ud_tsig_sign(q->srv, r, resp, &n, max) < 0)
+    if (q->cfg && e2ud_tsig_sign(q->cfg, r, resp, &n, max) < 0)
         e2ud_log(LOG_ERR, "cannot sign a NOTIFY answer with TSIG");
     return n;
 }

@@ -101,7 +101,7 @@ typedef struct ixblk {
 } ixblk_t;
 
 struct e2ud_xfr {
-    e2ud_server_t *srv;
+    e2ud_cfg_t *cfg; /* held from the start: req.key indexes its keys */
     uint8_t *wire; /* a copy of the query: qp and req point into it */
     knot_pkt_t *qp;
     e2ud_req_t req;
@@ -691,7 +691,7 @@ static int sign_message(e2ud_xfr_t *x, uint8_t *wire, size_t *n, size_t max)
 {
     if (!x->req.signed_request || x->req.key < 0)
         return 0;
-    const knot_tsig_key_t *key = &x->srv->tsig[x->req.key];
+    const knot_tsig_key_t *key = &x->cfg->tsig[x->req.key];
     size_t dl = sizeof(x->digest);
     int rc;
     if (x->msgs == 0)
@@ -777,12 +777,12 @@ out:
 /* --- single-message answers ------------------------------------------------------------------ */
 
 /* An error answer echoing the question, signed for req (RFC 8945 §5.3). */
-static size_t error_answer(const e2ud_server_t *srv, knot_pkt_t *qp, const e2ud_req_t *req,
+static size_t error_answer(const e2ud_cfg_t *cfg, knot_pkt_t *qp, const e2ud_req_t *req,
                            uint8_t *resp, size_t cap, uint8_t rcode)
 {
     size_t max = cap < MSG_MAX ? cap : MSG_MAX;
     size_t n = e2ud_error_with_question(qp, resp, max, rcode);
-    if (n && e2ud_tsig_sign(srv, req, resp, &n, max) < 0) {
+    if (n && e2ud_tsig_sign(cfg, req, resp, &n, max) < 0) {
         /* no room for the TSIG: the header alone */
         knot_wire_set_qdcount(resp, 0);
         n = KNOT_WIRE_HEADER_SIZE;
@@ -856,6 +856,7 @@ void e2ud_xfr_out_free(e2ud_xfr_t *x)
     free(x->findbuf);
     free(x->blk[0].rrsets);
     free(x->blk[1].rrsets);
+    e2ud_cfg_unref(x->cfg);
     free(x);
 }
 
@@ -869,7 +870,8 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (!x || !srv || qlen > MSG_MAX)
         goto delegate;
     clock_gettime(CLOCK_MONOTONIC, &x->t0);
-    x->srv = srv;
+    x->cfg = e2ud_cfg_ref(q->cfg);
+    const e2ud_cfg_t *cfg = x->cfg;
     x->blk_cand = -1;
     x->wire = malloc(qlen);
     x->scratch = malloc(SCRATCH);
@@ -891,17 +893,17 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
                       knot_dname_size(knot_pkt_qname(qp)));
 
     x->req = (e2ud_req_t){.from = &x->from, .tcp = true, .key = -1};
-    if (e2ud_tsig_verify(srv, qp, &x->req) != 0) {
+    if (e2ud_tsig_verify(cfg, qp, &x->req) != 0) {
         e2ud_log(LOG_NOTICE, "[%s] %s, outgoing, remote %s: TSIG error %u, NOTAUTH", x->zname,
                  qtype_name(x->qtype), x->peer, x->req.tsig_error);
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         goto done;
     }
     if (e2u_store_read_begin(srv->store, &x->rd) < 0) {
         e2ud_log(LOG_ERR, "[%s] %s, outgoing, remote %s: no store reader left", x->zname,
                  qtype_name(x->qtype), x->peer);
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, -1);
         x->rd = NULL;
         goto done;
@@ -909,19 +911,19 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     const e2u_store_zone_t *z;
     if (e2u_store_zone_get(x->rd, knot_pkt_qname(qp), &z) < 0) {
         /* RFC 5936 §2.2.1: not authoritative for that zone */
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
     }
     int slot = e2ud_stats_zone_slot(z->origin, z->origin_len);
-    if (!e2ud_acl_allows(srv->conf, e2ud_conf_zone(srv->conf, z->origin), E2UD_ACT_TRANSFER,
+    if (!e2ud_acl_allows(&cfg->conf, e2ud_conf_zone(&cfg->conf, z->origin), E2UD_ACT_TRANSFER,
                          &x->req)) {
         e2ud_log(LOG_NOTICE, "[%s] %s, outgoing, remote %s%s%s: denied by the ACL", x->zname,
                  qtype_name(x->qtype), x->peer, x->req.key >= 0 ? ", key " : "",
-                 x->req.key >= 0 ? srv->conf->keys[x->req.key].id : "");
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_REFUSED);
+                 x->req.key >= 0 ? cfg->conf.keys[x->req.key].id : "");
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_REFUSED);
         e2ud_stats_query(q->stats, KNOT_RCODE_REFUSED, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
@@ -930,7 +932,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (e2ud_zone_expired(z->origin) || z->origin_len > sizeof(x->origin) ||
         z->soa_len > sizeof(x->soa) || z->prefix_len >= sizeof(x->zprefix)) {
         /* a secondary zone past its EXPIRE is not served, not even to another secondary */
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
@@ -949,7 +951,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     x->mode = MODE_AXFR;
     if (x->qtype == KNOT_RRTYPE_IXFR) {
         if (!ixfr_client_serial(qp, &x->client_serial)) {
-            *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_FORMERR);
+            *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_FORMERR);
             e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, x->qtype, slot);
             e2u_store_read_end(x->rd);
             x->rd = NULL;
@@ -978,13 +980,13 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
                  x->serial);
     }
     if (x->mode == MODE_AXFR && e2u_store_iter_begin(x->rd, x->origin, &x->it) < 0) {
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
     }
-    x->tsig_room = e2ud_tsig_room(srv, &x->req);
+    x->tsig_room = e2ud_tsig_room(cfg, &x->req);
     x->edns = knot_pkt_has_edns(qp);
     if (x->edns) {
         if (knot_edns_init(&x->opt, q->udp_max_payload, 0, KNOT_EDNS_VERSION, NULL) != KNOT_EOK) {
@@ -1000,7 +1002,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
         return x;
     if (r < 0) {
         /* nothing sensible was written: SERVFAIL ends it */
-        *len = error_answer(srv, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
     }
     goto done;
 
@@ -1032,25 +1034,25 @@ size_t e2ud_ixfr_udp(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_
     }
     if (max > cap)
         max = cap;
-    e2ud_server_t *srv = q->srv;
+    const e2ud_cfg_t *cfg = q->cfg;
     const e2u_store_zone_t *z;
     if (e2u_store_zone_get(q->rd, knot_pkt_qname(qp), &z) < 0)
-        return srv ? error_answer(srv, qp, r, resp, max, KNOT_RCODE_NOTAUTH) : 0;
-    if (!srv ||
-        !e2ud_acl_allows(srv->conf, e2ud_conf_zone(srv->conf, z->origin), E2UD_ACT_TRANSFER, r))
-        return srv ? error_answer(srv, qp, r, resp, max, KNOT_RCODE_REFUSED) : 0;
+        return cfg ? error_answer(cfg, qp, r, resp, max, KNOT_RCODE_NOTAUTH) : 0;
+    if (!cfg ||
+        !e2ud_acl_allows(&cfg->conf, e2ud_conf_zone(&cfg->conf, z->origin), E2UD_ACT_TRANSFER, r))
+        return cfg ? error_answer(cfg, qp, r, resp, max, KNOT_RCODE_REFUSED) : 0;
     uint32_t client;
     if (!ixfr_client_serial(qp, &client))
-        return error_answer(srv, qp, r, resp, max, KNOT_RCODE_FORMERR);
+        return error_answer(cfg, qp, r, resp, max, KNOT_RCODE_FORMERR);
     if (e2ud_zone_expired(z->origin))
-        return error_answer(srv, qp, r, resp, max, KNOT_RCODE_SERVFAIL);
+        return error_answer(cfg, qp, r, resp, max, KNOT_RCODE_SERVFAIL);
     knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)max, NULL);
     if (!pkt)
         return 0;
     size_t n = 0;
     knot_rrset_t opt;
     bool edns = knot_pkt_has_edns(qp);
-    size_t tsig_room = e2ud_tsig_room(srv, r);
+    size_t tsig_room = e2ud_tsig_room(cfg, r);
     uint8_t rdbuf[SOA_RDATA_MAX + 8];
     if (knot_pkt_init_response(pkt, qp) != KNOT_EOK || z->soa_len > SOA_RDATA_MAX)
         goto out;
@@ -1074,7 +1076,7 @@ size_t e2ud_ixfr_udp(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_
     }
     n = pkt->size;
     knot_pkt_reclaim(pkt, (uint16_t)tsig_room);
-    if (e2ud_tsig_sign(srv, r, resp, &n, max) < 0)
+    if (e2ud_tsig_sign(cfg, r, resp, &n, max) < 0)
         e2ud_log(LOG_ERR, "cannot sign an IXFR answer with TSIG");
 out:
     knot_pkt_free(pkt);

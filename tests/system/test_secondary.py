@@ -378,6 +378,49 @@ class WithKnot(unittest.TestCase):
         self.assertEqual(serial_of(s.port), 2)
         self.assertEqual(naptrs(s.port, "2155550777"), "NXDOMAIN")
         self.assertEqual(naptrs(s.port, new), ['10 100 "u" "E2U+sip" "!^.*$!sip:new@example.com!" .'])
+
+        # 4. the right key by SIGHUP: the primary's key changed, so the zone is refreshed at
+        # once (its RETRY is 600 s), without a restart
+        def reload(conf, generation):
+            mark = s.mark()
+            with open(s.conf, "w") as f:
+                f.write(conf)
+            s.proc.send_signal(signal.SIGHUP)
+            s.wait_log(rf"reloaded \(generation {generation}\)", since=mark)
+            return mark
+        good = secondary_conf(self.knot.server(), key=("xfr-key", SECRET),
+                              acl_key=("xfr-key", SECRET))
+        mark = reload(good, 2)
+        s.wait_log(r"zone 1\.e164\.arpa\.: primaries changed by a reload: refreshing now",
+                   since=mark)
+        s.wait_serial(3)
+        self.assertEqual(naptrs(s.port, "2155550777"),
+                         ['10 100 "u" "E2U+sip" "!^.*$!sip:unseen@example.com!" .'])
+
+        # 5. no longer a secondary: served as the store holds it, a NOTIFY is NOTAUTH (not a
+        # zone we are a secondary of) and Knot's next change does not arrive
+        keyring = dns.tsigkeyring.from_text({"xfr-key": SECRET})
+        primary_only = good.split("zone:")[0] + f"zone:\n  - domain: {ORIGIN}\n"
+        mark = reload(primary_only, 3)
+        s.wait_log(r"zone 1\.e164\.arpa\.: no longer a secondary", since=mark)
+        self.knot.change(sets=[(owner("2155550778"), "NAPTR",
+                                '10 100 "u" "E2U+sip" "!^.*$!sip:later@example.com!" .')])
+        self.assertEqual(serial_of(self.knot.port), 4)
+        self.assertEqual(notify(s.port, keyring=keyring, keyname="xfr-key").rcode(),
+                         dns.rcode.NOTAUTH)
+        time.sleep(1.5)
+        self.assertEqual(serial_of(s.port), 3)
+        self.assertEqual(naptrs(s.port, "2155550778"), "NXDOMAIN")
+
+        # 6. a secondary again: read from the store (serial 3) and refreshed at once, by IXFR
+        mark = reload(good, 4)
+        s.wait_log(r"zone 1\.e164\.arpa\.: secondary at serial 3", since=mark)
+        s.wait_serial(4)
+        s.wait_log(r"IXFR from primary .*serial 3 -> 4", since=mark)
+        self.assertEqual(naptrs(s.port, "2155550778"),
+                         ['10 100 "u" "E2U+sip" "!^.*$!sip:later@example.com!" .'])
+        self.compare(extra=[(owner(x) + "." + ORIGIN, "NAPTR")
+                            for x in (new, "2155550777", "2155550778")])
         self.assertEqual(s.stop(), 0)
         type(self).e2ud = None
 

@@ -33,6 +33,8 @@ import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemons  # noqa: E402
@@ -426,6 +428,126 @@ class Operations(unittest.TestCase):
         self.assertIn("NOERROR", daemons.kdig(s.port, "SOA", ORIGIN))  # still serving
         self.assertEqual(s.stop(signal.SIGTERM), 0)
         self.assertIn("stopped", s.logtext())
+
+    def test_reload(self):
+        """SIGHUP applies keys, ACLs, zone settings and TCP timeouts to the next query, with
+        queries going on (none lost); a broken file, or one that would make e2ud write the store
+        it opened read-only, changes nothing; a changed setting only a restart applies is named;
+        /metrics tells the generation and the outcome of the last reload."""
+        s1, s2, s3 = ("c2VjcmV0LW9uZS1zZWNyZXQtb25lLXNlY3JldC0x",
+                      "c2VjcmV0LXR3by1zZWNyZXQtdHdvLXNlY3JldC10d28=",
+                      "c2VjcmV0LXRocmVlLXNlY3JldC10aHJlZS0zMw==")
+        name = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        sport = daemons.free_port()
+        stats = f"    stats-listen: 127.0.0.1@{sport}\n"
+        log = "log:\n  - target: stderr\n    any: info\n"
+        open_text = log + "server:\n" + stats + f"key:\n  - id: k1\n    secret: {s1}\n"
+        # a private zone (RFC 4769 §7): queries need key k2; k1's secret has changed
+        private = (log + "server:\n" + stats + "    tcp-idle-timeout: 1\n    udp-max-payload: 1400\n"
+                   f"key:\n  - id: k1\n    secret: {s2}\n  - id: k2\n    secret: {s3}\n"
+                   "acl:\n  - id: by-key\n    key: k2\n    action: query\n%s"
+                   f"zone:\n  - domain: {ORIGIN}\n    acl: [by-key%s]\n")
+        s = self.start(conf=self.conf(open_text))
+
+        def config_metrics():
+            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics", timeout=5).read()
+            v = parse_metrics(body.decode())
+            return (v["e2ud_config_generation"], v["e2ud_config_last_reload_successful"],
+                    v['e2ud_config_reloads_total{result="ok"}'],
+                    v['e2ud_config_reloads_total{result="failed"}'])
+        self.assertEqual(config_metrics(), (1, 1, 0, 0))
+
+        def reload(pattern):
+            mark = len(s.logtext())
+            s.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                text = s.logtext()[mark:]
+                if re.search(pattern, text):
+                    return text
+                time.sleep(0.05)
+            self.fail(f"no /{pattern}/ after SIGHUP:\n{s.logtext()[mark:]}")
+
+        def rcode(tcp=False, key=None, secret=None):
+            q = dns.message.make_query(name, "NAPTR")
+            if key:
+                q.use_tsig(dns.tsigkeyring.from_text({key: secret}), keyname=key)
+            send = dns.query.tcp if tcp else dns.query.udp
+            return dns.rcode.to_text(send(q, "127.0.0.1", port=s.port, timeout=5).rcode())
+
+        # queries all along, one at a time over UDP: each must be answered
+        seen, stop = [], threading.Event()
+
+        def load():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(3)
+            i = 0
+            while not stop.is_set():
+                i = (i + 1) & 0xffff
+                q = dns.message.make_query(name, "NAPTR", id=i)
+                sock.sendto(q.to_wire(), ("127.0.0.1", s.port))
+                try:
+                    while True:
+                        m = dns.message.from_wire(sock.recvfrom(65535)[0])
+                        if m.id == i:
+                            break
+                    seen.append(dns.rcode.to_text(m.rcode()))
+                except socket.timeout:
+                    seen.append("no answer")
+            sock.close()
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            self.assertEqual(rcode(), "NOERROR")
+            self.assertEqual(rcode(key="k1", secret=s1), "NOERROR")
+            idle = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            self.conf(private % ("", ""))
+            text = reload(r"reloaded \(generation 2\): 1 zones, 1 ACLs, 2 keys")
+            self.assertRegex(text, r"take effect at restart: udp-max-payload\n")
+            self.assertEqual(config_metrics(), (2, 1, 1, 0))
+            for tcp in (False, True):
+                self.assertEqual(rcode(tcp=tcp), "REFUSED")
+                self.assertEqual(rcode(tcp=tcp, key="k2", secret=s3), "NOERROR")
+            with self.assertRaises(dns.tsig.PeerBadSignature):  # k1 with its old secret
+                rcode(key="k1", secret=s1)
+            self.assertEqual(rcode(key="k1", secret=s2), "REFUSED")  # verified, not allowed
+            # tcp-idle-timeout 1 s (was 10) closes the connection opened before the reload
+            t0 = time.time()
+            idle.settimeout(6)
+            self.assertEqual(idle.recv(1), b"")
+            self.assertLess(time.time() - t0, 4)
+            idle.close()
+            # a file with an error: nothing changes
+            self.conf(private % ("", "") + "bogus: 1\n")
+            reload(r"reload failed, keeping the running configuration: .*bogus")
+            self.assertEqual(rcode(), "REFUSED")
+            self.assertEqual(config_metrics(), (2, 0, 1, 1))
+            # UPDATE allowed: the store was opened read-only, so the whole file is refused
+            self.conf(private % ("  - id: upd\n    action: update\n", ", upd"))
+            text = reload(r"refused, keeping the running configuration: acl upd allows update")
+            self.assertIn("restart e2ud", text)
+            self.assertEqual(rcode(), "REFUSED")
+            self.assertEqual(rcode(key="k2", secret=s3), "NOERROR")
+            self.assertEqual(config_metrics(), (2, 0, 1, 2))
+            # and back: open to anyone again, k1 with its first secret
+            self.conf(open_text)
+            t_back = int(time.time())
+            text = reload(r"reloaded \(generation 3\)")
+            self.assertEqual(config_metrics(), (3, 1, 2, 2))
+            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics", timeout=5).read()
+            loaded = parse_metrics(body.decode())[
+                "e2ud_config_last_reload_success_timestamp_seconds"]
+            self.assertTrue(t_back <= loaded <= time.time() + 1, (t_back, loaded))
+            self.assertNotIn("take effect at restart", text)  # udp-max-payload as running
+            self.assertEqual(rcode(), "NOERROR")
+            self.assertEqual(rcode(tcp=True, key="k1", secret=s1), "NOERROR")
+        finally:
+            stop.set()
+            t.join()
+        self.assertNotIn("no answer", seen)
+        self.assertIn("NOERROR", seen)
+        self.assertIn("REFUSED", seen)
+        self.assertEqual(set(seen), {"NOERROR", "REFUSED"})
 
     def test_statistics_endpoint(self):
         sport = daemons.free_port()

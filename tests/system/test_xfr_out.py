@@ -212,6 +212,41 @@ def read_msg(sock):
     return read_exact(sock, struct.unpack("!H", read_exact(sock, 2))[0])
 
 
+class SlowAxfr:
+    """A TSIG-signed AXFR on a connection with a 4 KiB receive buffer, sent and not read: e2ud
+    can put out only what that buffer and its own few queued messages hold until read_one() or
+    read_all() takes messages, each verified in turn (RFC 8945 §5.3.1)."""
+
+    def __init__(self, port, zone):
+        self.query = dns.message.make_query(zone, "AXFR")
+        self.query.use_tsig(KEYRING, keyname=KEY, algorithm=ALG)
+        w = self.query.to_wire()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.sendall(struct.pack("!H", len(w)) + w)
+        self.sock.settimeout(30)
+        self.records = self.soas = self.msgs = self.octets = 0
+        self.tsig_ctx = None
+
+    def read_one(self):
+        wire = read_msg(self.sock)
+        m = dns.message.from_wire(wire, keyring=KEYRING, request_mac=self.query.mac, xfr=True,
+                                  tsig_ctx=self.tsig_ctx, multi=True, one_rr_per_rrset=True)
+        self.tsig_ctx = m.tsig_ctx
+        self.msgs += 1
+        self.octets += len(wire)
+        for rrset in m.answer:
+            self.records += len(rrset)
+            self.soas += rrset.rdtype == dns.rdatatype.SOA
+
+    def read_all(self):
+        """Up to the closing SOA."""
+        while self.soas < 2:
+            self.read_one()
+        self.sock.close()
+
+
 class Transfer:
     """One zone transfer read by hand, so that every message can be looked at."""
 
@@ -616,31 +651,12 @@ class XfrOut(unittest.TestCase):
                     if line.startswith("RssAnon:"):
                         return int(line.split()[1]) * 1024
             return 0
-        q = dns.message.make_query(BIG, "AXFR")
-        q.use_tsig(KEYRING, keyname=KEY, algorithm=ALG)
-        w = q.to_wire()
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.connect(("127.0.0.1", self.e2ud.port))
         before = rss_anon()
-        s.sendall(struct.pack("!H", len(w)) + w)
+        x = SlowAxfr(self.e2ud.port, BIG)
         time.sleep(1.5)  # e2ud fills the socket and its few queued messages, then waits
         stalled = rss_anon()
-        total, msgs, records, soas = 0, 0, 0, 0
-        s.settimeout(30)
-        tsig_ctx = None
-        while soas < 2:
-            m_wire = read_msg(s)
-            total += len(m_wire)
-            msgs += 1
-            m = dns.message.from_wire(m_wire, keyring=KEYRING, request_mac=q.mac, xfr=True,
-                                      tsig_ctx=tsig_ctx, multi=True, one_rr_per_rrset=True)
-            tsig_ctx = m.tsig_ctx
-            for rrset in m.answer:
-                records += len(rrset)
-                if rrset.rdtype == dns.rdatatype.SOA:
-                    soas += 1
-        s.close()
+        x.read_all()
+        records, total, msgs = x.records, x.octets, x.msgs
         self.assertEqual(records, BIG_NUMBERS + 3)  # SOA, NS, the numbers, SOA
         self.assertGreater(total, 4_000_000)
         self.assertGreater(msgs, 200)
@@ -654,13 +670,7 @@ class XfrOut(unittest.TestCase):
     def test_14_stalled_transfer_is_cut(self):
         """A client that stops reading in the middle of a transfer is disconnected after
         tcp-idle-timeout (3 s here) instead of holding a snapshot and a worker slot forever."""
-        q = dns.message.make_query(BIG, "AXFR")
-        q.use_tsig(KEYRING, keyname=KEY, algorithm=ALG)
-        w = q.to_wire()
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.connect(("127.0.0.1", self.e2ud.port))
-        s.sendall(struct.pack("!H", len(w)) + w)
+        s = SlowAxfr(self.e2ud.port, BIG).sock
         deadline = time.time() + 15
         pattern = rf"\[{re.escape(BIG)}\] AXFR, outgoing, remote 127.0.0.1@{s.getsockname()[1]}, " \
                   r"interrupted"
@@ -679,6 +689,57 @@ class XfrOut(unittest.TestCase):
             pass
         s.close()
         self.assertLess(got, 3_000_000, "the rest of the zone was never sent")
+
+    def test_15_reload_mid_transfer_and_notify(self):
+        """SIGHUP while a transfer streams: the transfer ends under the configuration it started
+        with (its TSIG key is an index into that configuration's keys, and the reload puts
+        another key first). A zone the reload gives a notify: list is announced to that
+        secondary; the zone already announced is not announced again."""
+        with open(self.conf) as f:
+            conf0 = f.read()
+        conf1 = conf0.replace("key:\n", "key:\n  - id: k0\n    algorithm: hmac-sha256\n"
+                              "    secret: b3RoZXItc2VjcmV0LWZvci1hLWtleS1saXN0ZWQtZmlyc3Q=\n")
+        conf1 = conf1.replace(f"  - domain: {BIG}\n    acl: [replicas]\n",
+                              f"  - domain: {BIG}\n    acl: [replicas]\n    notify: [fake]\n")
+        self.assertNotEqual(conf0.count("notify"), conf1.count("notify"))
+
+        def reload(text, generation):
+            mark = len(logtext(self.e2ud.log))
+            with open(self.conf, "w") as f:
+                f.write(text)
+            self.e2ud.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            pattern = rf"reloaded \(generation {generation}\)"
+            while time.time() < deadline and not re.search(pattern, logtext(self.e2ud.log)[mark:]):
+                time.sleep(0.05)
+            self.assertRegex(logtext(self.e2ud.log)[mark:], pattern)
+
+        x = SlowAxfr(self.e2ud.port, BIG)
+        for _ in range(3):
+            x.read_one()
+        with self.notify_lock:
+            before = len(self.notifies)
+        reload(conf1, 2)
+        x.read_all()  # every later message verifies with xfr-key, as the first ones did
+        self.assertEqual(x.records, BIG_NUMBERS + 3)
+        self.assertGreater(x.msgs, 200, "the reload came in the middle of the transfer")
+
+        def zones_notified():
+            with self.notify_lock:
+                return [m.question[0].name.to_text() for _, m, _ in self.notifies[before:] if m]
+        deadline = time.time() + 10
+        while time.time() < deadline and BIG not in zones_notified():
+            time.sleep(0.1)
+        self.assertIn(BIG, zones_notified())
+        time.sleep(1.5)  # a second poll of the serials has passed
+        self.assertNotIn(ORIGIN, zones_notified())
+        reload(conf0, 3)
+        pattern = (r"NOTIFY: watching 2 zones for 3 secondary addresses[^\n]*\n(.*\n)*"
+                   r".*NOTIFY: watching 1 zones for 2 secondary addresses")
+        deadline = time.time() + 10
+        while time.time() < deadline and not re.search(pattern, logtext(self.e2ud.log)):
+            time.sleep(0.05)
+        self.assertRegex(logtext(self.e2ud.log), pattern)
 
     def test_99_stop_promptly(self):
         """SIGTERM with NOTIFYs still being retried: e2ud leaves within a second or two."""
