@@ -10,7 +10,7 @@
  * the thread takes the lock, a reference to the new configuration, and drops the old one. A
  * zone transfer out holds the configuration it started under until its last message, since its
  * TSIG key is an index into that configuration's keys. The last reference frees a
- * configuration, so an idle worker keeps an old one (a few hundred KiB) until it wakes.
+ * configuration, so an idle worker keeps an old one (134 KiB) until it next wakes.
  *
  * What a reload applies and what waits for a restart follows from what the threads can take
  * between two requests. Log target and level, keys, remotes, ACLs and zones (their ACLs, the
