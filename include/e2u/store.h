@@ -106,6 +106,9 @@ typedef struct e2u_store_opts {
     unsigned journal_max;   /* journal entries kept per zone; 0 = 1000 */
     size_t journal_max_rrs; /* a change of more RRs than this is journaled as a reset (replicas
                              * must transfer the whole zone); 0 = 100000 */
+    uint64_t journal_max_bytes; /* octets of journal kept per zone, the oldest entries dropped
+                                 * first, the newest always kept (a change larger than this is
+                                 * journaled as a reset); 0 = 100 MiB, Knot's journal-max-usage */
 } e2u_store_opts_t;
 
 /*

@@ -83,6 +83,7 @@ struct e2u_store {
     size_t map_size; /* as opened */
     unsigned journal_max;
     size_t journal_max_rrs;
+    uint64_t journal_max_bytes;
     pthread_mutex_t ix_lock; /* guards ix (index.c) */
     e2u__nidx_t *ix;         /* the published number index, or NULL */
     atomic_size_t ix_txnid;  /* its snapshot (0: none), read without the lock */

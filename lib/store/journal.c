@@ -10,8 +10,11 @@
  *
  * A change of more than journal_max_rrs RRs (a bulk import that rewrote the zone) is stored
  * as a "reset": the two SOAs only, telling a replica at the old serial to transfer the whole
- * zone, which is cheaper than a diff that size anyway. At most journal_max entries are kept
- * per zone; older ones are deleted as new ones are written.
+ * zone, which is cheaper than a diff that size anyway; so is a change whose entry alone would
+ * exceed journal_max_bytes. At most journal_max entries, and at most journal_max_bytes octets
+ * of them, are kept per zone (the newest always, however large): older ones are deleted as new
+ * ones are written, as Knot bounds its journal by depth and usage. A replica asking IXFR from
+ * a serial no longer in the journal gets the whole zone.
  *
  * RR encoding:  0 | u8 owner length | owner | u16 type | u32 ttl | u16 rdlen | rdata
  *               1 | u8 total length | u8 prefix length | prefix digits | u16 type | ...
@@ -177,12 +180,60 @@ static void jkey(uint8_t k[12], uint32_t zone, uint64_t seq)
     e2u__put64(k + 4, seq);
 }
 
+/* Keep the newest journal_max entries of zone z, and of those the newest whose octets add up
+ * to at most journal_max_bytes (the newest entry in any case). The sizes are the values'
+ * lengths, read from the B-tree's nodes: a value on overflow pages is not read. */
+static int prune(e2u_store_t *s, MDB_txn *txn, const zinfo_t *z)
+{
+    uint64_t keep_from = z->rec.jseq > s->journal_max ? z->rec.jseq - s->journal_max : 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_JOURNAL], &c);
+    if (rc)
+        return e2u__mdb_err(s, rc, NULL, "journal");
+    /* newest first: the first entry that would take the total over the cap, and all older
+     * ones, go */
+    uint8_t key[12];
+    jkey(key, z->rec.id, z->rec.jseq);
+    MDB_val ck = {12, key}, cv;
+    rc = mdb_cursor_get(c, &ck, &cv, MDB_SET_RANGE);
+    rc = rc == 0 ? mdb_cursor_get(c, &ck, &cv, MDB_PREV) : mdb_cursor_get(c, &ck, &cv, MDB_LAST);
+    uint64_t total = 0;
+    while (rc == 0 && ck.mv_size == 12 && e2u__get32(ck.mv_data) == z->rec.id) {
+        uint64_t seq = e2u__get64((uint8_t *)ck.mv_data + 4);
+        if (seq < keep_from)
+            break;
+        if (total > 0 && total + cv.mv_size > s->journal_max_bytes) {
+            keep_from = seq + 1;
+            break;
+        }
+        total += cv.mv_size;
+        rc = mdb_cursor_get(c, &ck, &cv, MDB_PREV);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_cursor_close(c);
+        return e2u__mdb_err(s, rc, NULL, "journal");
+    }
+    /* oldest first, up to keep_from */
+    jkey(key, z->rec.id, 0);
+    ck = (MDB_val){12, key};
+    rc = keep_from ? mdb_cursor_get(c, &ck, &cv, MDB_SET_RANGE) : MDB_NOTFOUND;
+    while (rc == 0 && ck.mv_size == 12 && e2u__get32(ck.mv_data) == z->rec.id &&
+           e2u__get64((uint8_t *)ck.mv_data + 4) < keep_from) {
+        rc = mdb_cursor_del(c, 0);
+        if (rc == 0) /* after a delete, NEXT is the entry that followed it */
+            rc = mdb_cursor_get(c, &ck, &cv, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return e2u__mdb_err(s, rc, NULL, "journal");
+    return 0;
+}
+
 int e2u__journal_write(e2u_store_t *s, MDB_txn *txn, zinfo_t *z, uint32_t from, uint32_t to,
                        const uint8_t *old_soa, uint16_t old_soa_len, uint32_t old_ttl,
                        const uint8_t *new_soa, uint16_t new_soa_len, uint32_t new_ttl,
                        e2u__jchange_t *ch)
 {
-    bool reset = ch->reset || (size_t)ch->nremoved + ch->nadded > s->journal_max_rrs;
     e2u__buf_t soas = {0};
     size_t olen_soa = 0;
     int r = 0;
@@ -197,6 +248,8 @@ int e2u__journal_write(e2u_store_t *s, MDB_txn *txn, zinfo_t *z, uint32_t from, 
         e2u__buf_free(&soas);
         return r;
     }
+    bool reset = ch->reset || (size_t)ch->nremoved + ch->nadded > s->journal_max_rrs ||
+                 JHDR + soas.len + ch->removed.len + ch->added.len > s->journal_max_bytes;
     uint32_t nrem = (old_soa_len ? 1u : 0u) + (reset ? 0 : ch->nremoved);
     uint32_t nadd = 1u + (reset ? 0 : ch->nadded);
     size_t size = JHDR + soas.len + (reset ? 0 : ch->removed.len + ch->added.len);
@@ -228,27 +281,7 @@ int e2u__journal_write(e2u_store_t *s, MDB_txn *txn, zinfo_t *z, uint32_t from, 
         memcpy(p, ch->added.p, ch->added.len);
     e2u__buf_free(&soas);
     z->rec.jseq++;
-    /* prune: keep the newest journal_max entries */
-    if (z->rec.jseq > s->journal_max) {
-        uint64_t keep_from = z->rec.jseq - s->journal_max;
-        MDB_cursor *c;
-        rc = mdb_cursor_open(txn, s->dbi[DB_JOURNAL], &c);
-        if (rc)
-            return e2u__mdb_err(s, rc, NULL, "journal");
-        jkey(key, z->rec.id, 0);
-        MDB_val ck = {12, key}, cv;
-        rc = mdb_cursor_get(c, &ck, &cv, MDB_SET_RANGE);
-        while (rc == 0 && ck.mv_size == 12 && e2u__get32(ck.mv_data) == z->rec.id &&
-               e2u__get64((uint8_t *)ck.mv_data + 4) < keep_from) {
-            rc = mdb_cursor_del(c, 0);
-            if (rc == 0)
-                rc = mdb_cursor_get(c, &ck, &cv, MDB_NEXT);
-        }
-        mdb_cursor_close(c);
-        if (rc && rc != MDB_NOTFOUND)
-            return e2u__mdb_err(s, rc, NULL, "journal");
-    }
-    return 0;
+    return prune(s, txn, z);
 }
 
 int e2u__journal_drop(e2u_store_t *s, MDB_txn *txn, uint32_t zone_id)

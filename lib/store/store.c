@@ -230,6 +230,7 @@ int e2u_store_open(e2u_store_t **out, const char *path, const e2u_store_opts_t *
     s->read_only = o.read_only;
     s->journal_max = o.journal_max ? o.journal_max : 1000;
     s->journal_max_rrs = o.journal_max_rrs ? o.journal_max_rrs : 100000;
+    s->journal_max_bytes = o.journal_max_bytes ? o.journal_max_bytes : 100u << 20;
 
     struct stat sb;
     if (stat(path, &sb) < 0) {

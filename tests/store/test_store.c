@@ -769,6 +769,103 @@ static void test_journal(void **state)
     assert_int_equal(serial(f->s, Z), 6);
 }
 
+/* A store of its own in the fixture's folder, its journal capped at cap octets per zone. */
+static e2u_store_t *open_capped(fx_t *f, const char *name, uint64_t cap)
+{
+    char db[400];
+    snprintf(db, sizeof(db), "%s/%s", f->dir, name);
+    e2u_store_opts_t so = {.no_sync = true, .journal_max_bytes = cap};
+    e2u_store_t *s;
+    assert_int_equal(e2u_store_open(&s, db, &so, NULL), 0);
+    return s;
+}
+
+/*
+ * journal_max_bytes: the newest entries whose octets add up to the cap are kept, the newest
+ * always, and a change whose entry alone exceeds the cap is journaled as a reset. The sizes are
+ * worked out here from the entry format in lib/store/journal.c's header; caps of exactly three
+ * entries and of one octet less pin them down.
+ */
+static void test_journal_max_bytes(void **state)
+{
+    fx_t *f = *state;
+    const char *n = "3.2.1.0.5.5.5.5.1.2." Z;
+    const char *r[2] = {PORTED("12155550123", "12155550199"), PORTED("12155550123", "12155550200")};
+    uint8_t rd[E2U_NAPTR_RDATA_MAX];
+    size_t l = R(rd, r[0]);
+    assert_int_equal(R(rd, r[1]), l);
+    /* an RR by name: kind, owner length, owner, type, TTL, RDATA length, RDATA; 1.e164.arpa.
+     * is 13 octets, the number's name 20 more; the SOA's RDATA two names (13 and 20 octets)
+     * and five numbers */
+    size_t soa_rr = 1 + 1 + 13 + 2 + 4 + 2 + (13 + 20 + 5 * 4);
+    size_t naptr_rr = 1 + 1 + 33 + 2 + 4 + 2 + l;
+    /* the header, the old SOA, the NAPTR removed, the new SOA, the NAPTR added */
+    size_t entry = 25 + soa_rr + naptr_rr + soa_rr + naptr_rr;
+
+    e2u_store_t *s = open_capped(f, "capped", 3 * entry);
+    mkzone(s, Z);                                        /* serial 1: a reset, SOA only */
+    assert_int_equal(put_naptr(s, n, 3600, r[0], END), 0); /* 1 -> 2: an addition only */
+    for (int i = 1; i <= 5; i++)                          /* 2 -> 3 ... 6 -> 7: one replaced */
+        assert_int_equal(put_naptr(s, n, 3600, r[i % 2], END), 0);
+    jseen_t j[8];
+    size_t k = journal(s, Z, true, 0, j, 8);
+    assert_int_equal(k, 3);
+    assert_int_equal(j[0].from, 4);
+    assert_int_equal(j[2].to, 7);
+    for (size_t i = 0; i < k; i++) {
+        assert_false(j[i].reset);
+        assert_int_equal(j[i].n, 4);
+    }
+    /* IXFR from 3 is no longer possible; from 4 it is */
+    assert_int_equal(journal(s, Z, false, 3, j, 8), 0);
+    assert_int_equal(journal(s, Z, false, 4, j, 8), 3);
+    e2u_store_close(s);
+
+    /* one octet less: two entries fit */
+    s = open_capped(f, "capped", 3 * entry - 1);
+    assert_int_equal(put_naptr(s, n, 3600, r[0], END), 0); /* 7 -> 8 */
+    k = journal(s, Z, true, 0, j, 8);
+    assert_int_equal(k, 2);
+    assert_int_equal(j[0].from, 6);
+    assert_int_equal(j[1].to, 8);
+    e2u_store_close(s);
+
+    /* a change larger than the cap: a reset (the two SOAs), and what fits beside it stays */
+    s = open_capped(f, "capped", 3 * entry);
+    e2u_store_txn_t *w;
+    uint8_t o[256];
+    assert_int_equal(e2u_store_write_begin(s, &w), 0);
+    for (int i = 0; i < 20; i++) { /* 10 numbers, each with both NAPTRs */
+        char name[64];
+        snprintf(name, sizeof(name), "%d.9.9.9.5.5.5.1.2." Z, i / 2);
+        W(o, name);
+        R(rd, r[i % 2]);
+        assert_int_equal(e2u_store_add_rr(w, o, E2U_STORE_TYPE_NAPTR, 60, rd, (uint16_t)l, NULL),
+                         0);
+    }
+    assert_int_equal(e2u_store_write_commit(w, NULL), 0);
+    k = journal(s, Z, true, 0, j, 8);
+    assert_true(k >= 2);
+    assert_true(j[k - 1].reset);
+    assert_int_equal(j[k - 1].from, 8);
+    assert_int_equal(j[k - 1].to, 9);
+    assert_int_equal(j[k - 1].n, 2);
+    /* the reset (25 + 2 SOAs) and two whole entries fit in three entries' octets */
+    assert_int_equal(k, 3);
+    assert_int_equal(j[0].from, 6);
+    e2u_store_close(s);
+
+    /* a cap smaller than any entry: the newest is kept all the same, as a reset */
+    s = open_capped(f, "capped", 10);
+    assert_int_equal(put_naptr(s, n, 3600, r[1], END), 0); /* 9 -> 10 */
+    k = journal(s, Z, true, 0, j, 8);
+    assert_int_equal(k, 1);
+    assert_true(j[0].reset);
+    assert_int_equal(j[0].from, 9);
+    assert_int_equal(j[0].to, 10);
+    e2u_store_close(s);
+}
+
 static void test_journal_net_change(void **state)
 {
     fx_t *f = *state;
@@ -1647,6 +1744,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_net_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_max_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_number_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_number_index_absent, setup, teardown),
