@@ -492,13 +492,46 @@ int e2ud_notify_start(e2ud_server_t *srv)
     return run();
 }
 
+/* Whether c asks for exactly the NOTIFYs the thread sends: the same zones and, in the same
+ * order, the same remotes, addresses and keys (id, algorithm, secret). The fields compared are
+ * those the thread never writes, so this may run beside it. */
+static bool same_targets(const e2ud_conf_t *c)
+{
+    const e2ud_conf_t *o = &N.cfg->conf;
+    size_t z = 0, t = 0;
+    for (size_t i = 0; i < c->nzones; i++) {
+        const e2ud_zone_conf_t *zc = &c->zones[i];
+        if (zc->nnotify == 0)
+            continue;
+        if (z == N.nzones || !knot_dname_is_equal(N.zones[z].origin, zc->origin))
+            return false;
+        for (size_t k = 0; k < zc->nnotify; k++) {
+            const e2ud_remote_t *r = &c->remotes[zc->notify[k]];
+            for (size_t a = 0; a < r->naddr; a++, t++) {
+                const target_t *g = &N.targets[t];
+                if (t == N.ntargets || g->zone != z || strcmp(g->remote, r->id) != 0 ||
+                    strcmp(g->addr->text, r->addr[a].text) != 0 || (g->key < 0) != (r->key < 0))
+                    return false;
+                if (r->key >= 0) {
+                    const e2ud_key_t *ka = &o->keys[g->key], *kb = &c->keys[r->key];
+                    if (strcmp(ka->id, kb->id) != 0 || strcmp(ka->algorithm, kb->algorithm) != 0 ||
+                        strcmp(ka->secret, kb->secret) != 0)
+                        return false;
+                }
+            }
+        }
+        z++;
+    }
+    return z == N.nzones && t == N.ntargets;
+}
+
 int e2ud_notify_reload(e2ud_server_t *srv)
 {
     if (!N.running)
         return e2ud_notify_start(srv);
     e2ud_cfg_t *cfg = e2ud_cfg_current(srv);
-    if (cfg == N.cfg) {
-        e2ud_cfg_unref(cfg);
+    if (cfg == N.cfg || same_targets(&cfg->conf)) {
+        e2ud_cfg_unref(cfg); /* nothing it uses changed: the thread keeps its configuration */
         return 0;
     }
     size_t nt = count_targets(&cfg->conf);

@@ -694,7 +694,8 @@ class XfrOut(unittest.TestCase):
         """SIGHUP while a transfer streams: the transfer ends under the configuration it started
         with (its TSIG key is an index into that configuration's keys, and the reload puts
         another key first). A zone the reload gives a notify: list is announced to that
-        secondary; the zone already announced is not announced again."""
+        secondary; the zone already announced is not announced again; a reload that changes
+        nothing the NOTIFY thread uses leaves it alone."""
         with open(self.conf) as f:
             conf0 = f.read()
         conf1 = conf0.replace("key:\n", "key:\n  - id: k0\n    algorithm: hmac-sha256\n"
@@ -714,6 +715,13 @@ class XfrOut(unittest.TestCase):
                 time.sleep(0.05)
             self.assertRegex(logtext(self.e2ud.log)[mark:], pattern)
 
+        # the announcement of ORIGIN's serial is over (the fake answers its third send), so a
+        # NOTIFY for ORIGIN after the reload could only be a new announcement
+        pattern = rf"NOTIFY, outgoing, remote fake \S+, serial {self.e2ud_serial()}: NOERROR"
+        deadline = time.time() + 20
+        while time.time() < deadline and not re.search(pattern, logtext(self.e2ud.log)):
+            time.sleep(0.1)
+        self.assertRegex(logtext(self.e2ud.log), pattern)
         x = SlowAxfr(self.e2ud.port, BIG)
         for _ in range(3):
             x.read_one()
@@ -740,6 +748,11 @@ class XfrOut(unittest.TestCase):
         while time.time() < deadline and not re.search(pattern, logtext(self.e2ud.log)):
             time.sleep(0.05)
         self.assertRegex(logtext(self.e2ud.log), pattern)
+        # the same file again: nothing the NOTIFY thread uses changed, so it is left alone
+        mark = len(logtext(self.e2ud.log))
+        reload(conf0, 4)
+        time.sleep(0.5)
+        self.assertNotIn("NOTIFY: watching", logtext(self.e2ud.log)[mark:])
 
     def test_99_stop_promptly(self):
         """SIGTERM with NOTIFYs still being retried: e2ud leaves within a second or two."""
