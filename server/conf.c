@@ -95,6 +95,12 @@ const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *orig
     return NULL;
 }
 
+bool e2ud_key_equal(const e2ud_key_t *a, const e2ud_key_t *b)
+{
+    return strcmp(a->id, b->id) == 0 && strcmp(a->algorithm, b->algorithm) == 0 &&
+           strcmp(a->secret, b->secret) == 0;
+}
+
 /* "ADDR[/PREFIX]" */
 static int net_parse(e2ud_net_t *n, const char *text)
 {

@@ -512,12 +512,8 @@ static bool same_targets(const e2ud_conf_t *c)
                 if (t == N.ntargets || g->zone != z || strcmp(g->remote, r->id) != 0 ||
                     strcmp(g->addr->text, r->addr[a].text) != 0 || (g->key < 0) != (r->key < 0))
                     return false;
-                if (r->key >= 0) {
-                    const e2ud_key_t *ka = &o->keys[g->key], *kb = &c->keys[r->key];
-                    if (strcmp(ka->id, kb->id) != 0 || strcmp(ka->algorithm, kb->algorithm) != 0 ||
-                        strcmp(ka->secret, kb->secret) != 0)
-                        return false;
-                }
+                if (r->key >= 0 && !e2ud_key_equal(&o->keys[g->key], &c->keys[r->key]))
+                    return false;
             }
         }
         z++;

@@ -195,6 +195,8 @@ void e2ud_indexer_stop(e2ud_indexer_t *ix);
 
 /* The zone configuration for an origin (wire), or NULL. */
 const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin);
+/* Whether two keys are the same key: id, algorithm and secret. */
+bool e2ud_key_equal(const e2ud_key_t *a, const e2ud_key_t *b);
 
 void e2ud_conf_init(e2ud_conf_t *c);
 void e2ud_conf_free(e2ud_conf_t *c);

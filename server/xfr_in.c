@@ -1407,12 +1407,8 @@ static bool same_masters(const e2ud_conf_t *ca, const e2ud_zone_conf_t *a, const
         if (strcmp(ra->id, rb->id) != 0 || ra->naddr != rb->naddr ||
             (ra->key < 0) != (rb->key < 0))
             return false;
-        if (ra->key >= 0) {
-            const e2ud_key_t *ka = &ca->keys[ra->key], *kb = &cb->keys[rb->key];
-            if (strcmp(ka->id, kb->id) != 0 || strcmp(ka->algorithm, kb->algorithm) != 0 ||
-                strcmp(ka->secret, kb->secret) != 0)
-                return false;
-        }
+        if (ra->key >= 0 && !e2ud_key_equal(&ca->keys[ra->key], &cb->keys[rb->key]))
+            return false;
         for (size_t i = 0; i < ra->naddr; i++) {
             if (strcmp(ra->addr[i].text, rb->addr[i].text) != 0)
                 return false;
