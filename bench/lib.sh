@@ -19,3 +19,19 @@ dnsperf_cpu() {
         /Queries completed/ { done = $3 } /Queries per second/ { qps = $4 }
         END { printf "%.0f %.2f\n", qps, done ? c / hz * 1e6 / done : 0 }' "$5"
 }
+
+# sched_mark PID: how the cores were shared so far, for sched_share: the nanoseconds the
+# threads of PID have run and have waited runnable for a core (/proc/PID/task/*/schedstat),
+# then the machine's idle and total clock ticks (/proc/stat).
+sched_mark() {
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+        awk '{ r += $1; w += $2 } END { printf "%d %d ", r, w }'
+    awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $5, t }' /proc/stat
+}
+
+# sched_share "MARK0" "MARK1": between two marks, the share of its runnable time the server
+# waited for a core, and the machine's idle share, in per cent: "wait idle".
+sched_share() {
+    echo "$1 $2" | awk '{ run = $5 - $1; wait = $6 - $2; idle = $7 - $3; tot = $8 - $4
+        printf "%.0f %.0f\n", run + wait ? 100 * wait / (run + wait) : 0, tot ? 100 * idle / tot : 0 }'
+}

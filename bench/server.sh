@@ -50,8 +50,11 @@ python3 ../shared/bench/peers.py "$DATA" $PEERS ours | tee "$W/peers"
 # its number index (store-index: off), to show what the index saves.
 . "$ROOT/bench/lib.sh"
 "$ROOT/$B/tools/e2uctl/e2uctl" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
-load() { # PID PORT -> "qps cpu_us_per_query" (dnsperf as peers.py runs it)
-    dnsperf_cpu "$1" "$2" "$DATA/queries.txt" "${DUR:-10}" "$W/perf"
+load() { # PID PORT -> "qps cpu_us_per_query wait% idle%" (dnsperf as peers.py runs it; how
+          # long the server waited for a core while runnable, and how idle the machine was)
+    _m0=$(sched_mark "$1")
+    _r=$(dnsperf_cpu "$1" "$2" "$DATA/queries.txt" "${DUR:-10}" "$W/perf")
+    echo "$_r $(sched_share "$_m0" "$(sched_mark "$1")")"
 }
 PORT=$(free_port)
 "$ROOT/$B/bench/udp_echo" 127.0.0.1 "$PORT" &
@@ -60,7 +63,7 @@ sleep 0.5
 set -- $(load $EPID "$PORT")
 kill $EPID
 wait $EPID 2>/dev/null || true
-ECHO_QPS=$1 ECHO_CPU=$2
+ECHO_QPS=$1 ECHO_CPU=$2 ECHO_SCHED="waited for a core $3 % of its runnable time, machine $4 % idle"
 # e2ud as peers.py ran it, then with its number index off (store-index: off), same load
 printf 'server:\n    store-index: off\n' > "$W/noindex.conf"
 E2UD_CPU=
@@ -78,11 +81,15 @@ for conf in "" "$W/noindex.conf"; do
     store=$(du -sm "$W/db" | cut -f1)
     printf 'e2ud%s after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps, %s us/query\n' \
         "${conf:+ without number index}" "${DUR:-10}" "$pss" "$store" "$1" "$2"
+    printf '    (e2ud waited for a core %s %% of its runnable time, machine %s %% idle)\n' "$3" "$4"
     [ -n "$conf" ] || E2UD_CPU=$2
 done
 printf 'floor (bench/udp_echo, same load): %s qps, %s us/query; e2ud above it: %s us/query\n' \
     "$ECHO_QPS" "$ECHO_CPU" \
     "$(awk -v a="$E2UD_CPU" -v b="$ECHO_CPU" 'BEGIN { printf "%.2f", a - b }')"
+printf '    (the echo %s)\n' "$ECHO_SCHED"
+echo '    dnsperf runs on the same cores: a server that waits for a core while runnable is held'
+echo '    back by the load generator, not by its own work'
 # the user-space part of e2ud's CPU per query alone: the query path in process, no socket
 for flag in "" --no-index; do
     ns=$("$ROOT/$B/bench/bench_answer" "$W/db" "$DATA/queries.txt" 1 $flag |
