@@ -99,7 +99,9 @@ for flag in "" --no-index; do
     echo ' ns/query'
 done
 # the query-rate target is a ratio to Knot's figure of the same run; the floor's ratio beside it
-# says how much of that any server on this machine could reach under this load today
+# says how much of that any server on this machine could reach under this load today, and
+# e2ud / floor how close e2ud came to that
 awk -v echo="$ECHO_QPS" '$1 == "knot" { k = $4 } $1 == "ours" { o = $4 }
-    END { if (k) printf "ratios to Knot (qps): e2ud %.2f, floor %.2f\n", o / k, echo / k }' \
-    "$W/peers"
+    END { if (k) printf "ratios to Knot (qps): e2ud %.2f, floor %.2f", o / k, echo / k
+          if (echo) printf "%se2ud / floor %.2f", k ? "; " : "", o / echo
+          print "" }' "$W/peers"
