@@ -319,7 +319,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         err = KNOT_RCODE_FORMERR;
     }
     e2ud_req_t req = {.from = from, .tcp = tcp, .key = -1};
-    if (!err && q->srv && e2ud_tsig_verify(q->cfg, qp, &req) != 0) {
+    if (!err && q->cfg && e2ud_tsig_verify(q->cfg, qp, &req) != 0) {
         /* RFC 8945 §5.2: NOTAUTH, the TSIG error in the TSIG of the answer */
         size_t n = e2ud_error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
         if (n && e2ud_tsig_sign(q->cfg, &req, resp, &n, cap) < 0)
@@ -357,7 +357,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     }
     if (err) {
         size_t n = e2ud_error_with_question(qp, resp, cap, err);
-        if (n && q->srv)
+        if (n && q->cfg)
             e2ud_tsig_sign(q->cfg, &req, resp, &n, cap);
         e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), -1);
         knot_pkt_free(qp);

@@ -159,21 +159,20 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
     }
     char later[300];
     restart_only(srv->start, &nc, later, sizeof(later));
-    e2ud_log_target_t target = nc.log_target;
-    int level = nc.log_level;
-    size_t nzones = nc.nzones, nacls = nc.nacls, nkeys = nc.nkeys, nremotes = nc.nremotes;
-    e2ud_cfg_t *c = e2ud_cfg_new(&nc); /* logs a key libknot refuses */
+    e2ud_cfg_t *c = e2ud_cfg_new(&nc); /* takes nc over; logs a key libknot refuses */
     if (!c) {
         e2ud_log(LOG_ERR, "reload failed, keeping the running configuration");
         return -1;
     }
-    e2ud_log_open(target, level);
+    /* c stays valid after the publish: only this thread replaces the server's reference */
+    const e2ud_conf_t *cc = &c->conf;
+    e2ud_log_open(cc->log_target, cc->log_level);
     e2ud_cfg_publish(srv, c);
     e2ud_stats_config(c->gen, 1);
     e2ud_log(LOG_INFO,
              "configuration %s reloaded (generation %llu): %zu zones, %zu ACLs, %zu keys, "
              "%zu remotes",
-             path, (unsigned long long)c->gen, nzones, nacls, nkeys, nremotes);
+             path, (unsigned long long)c->gen, cc->nzones, cc->nacls, cc->nkeys, cc->nremotes);
     if (later[0])
         e2ud_log(LOG_NOTICE, "reload: changed settings that take effect at restart: %s", later);
     /* the threads of the new configuration (each logs what goes wrong; the rest applies) */
