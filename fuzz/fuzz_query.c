@@ -9,8 +9,11 @@
  * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
  * advertised size, which is at least 512), starts with the query's ID, has QR set, and parses again
  * with libknot; no answer at all only for messages that are shorter than a header, responses, or
- * whose question does not parse.
+ * whose question does not parse. A UDP answer then goes through rate limiting (server/rrl.c),
+ * which reads it as a UDP worker does: counted twice in one second against a limit of one, it
+ * passes, then is truncated to a message that parses, with TC, its question and at most the OPT.
  */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,5 +110,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(p);
     CHECK(knot_pkt_parse(p, 0) == KNOT_EOK);
     knot_pkt_free(p);
+    if (!tcp) {
+        /* rate limiting reads the answer too: one token a second, so the same answer counted
+         * twice in a second is limited the second time and, with slip 1, truncated */
+        static e2ud_rrl_t *rrl;
+        static e2ud_rrl_state_t st;
+        static uint64_t second;
+        if (!rrl) {
+            e2ud_rrl_conf_t rc = {.rate = 1, .slip = 1, .table_size = 4096};
+            CHECK((rrl = e2ud_rrl_new(&rc)));
+        }
+        struct sockaddr_storage from = {0};
+        struct sockaddr_in *sin = (struct sockaddr_in *)&from;
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
+        second++; /* a new second for each input: its bucket is full */
+        CHECK(e2ud_rrl_check(rrl, &st, &from, resp, n, qctx.zone, false, second) ==
+              E2UD_RRL_PASS);
+        CHECK(e2ud_rrl_check(rrl, &st, &from, resp, n, qctx.zone, false, second) ==
+              E2UD_RRL_SLIP);
+        uint16_t qd = knot_wire_get_qdcount(resp);
+        size_t t = e2ud_rrl_truncate(resp, n);
+        CHECK(t >= KNOT_WIRE_HEADER_SIZE && t <= n);
+        CHECK(knot_wire_get_tc(resp) && knot_wire_get_ancount(resp) == 0 &&
+              knot_wire_get_nscount(resp) == 0 && knot_wire_get_arcount(resp) <= 1);
+        CHECK(knot_wire_get_qdcount(resp) == qd);
+        p = knot_pkt_new(resp, (uint16_t)t, NULL);
+        CHECK(p);
+        CHECK(knot_pkt_parse(p, 0) == KNOT_EOK);
+        knot_pkt_free(p);
+    }
     return 0;
 }

@@ -39,6 +39,16 @@
  *         notify: [knot2]                 # secondaries told about each change
  *         master: [primary]               # this zone is a secondary of these
  *
+ *     mod-rrl:                            # response rate limiting over UDP (rrl.c)
+ *       - id: default
+ *         rate-limit: 200                 # answers a second per network, kind and name
+ *         slip: 2                         # every 2nd limited answer truncated (TC); default 1
+ *         table-size: 393241              # buckets (8 octets each)
+ *         whitelist: [192.0.2.0/24]       # never limited
+ *     template:
+ *       - id: default                     # the only template: what Knot applies to every zone
+ *         global-module: mod-rrl/default  # turns rate limiting on
+ *
  * Identifiers must be defined before they are referred to, as in Knot. A zone whose ACL rules
  * name the query action answers queries only to the addresses and keys they allow (a private
  * zone, RFC 4769 §7); otherwise anyone may query it.
@@ -73,6 +83,7 @@ static int onoff(const char *d, bool *out)
 void e2ud_conf_init(e2ud_conf_t *c)
 {
     memset(c, 0, sizeof(*c));
+    c->rrl = -1;
     c->tcp_workers = 1;
     c->tcp_max_clients = 1000;
     c->tcp_idle_timeout_ms = 10000;
@@ -296,6 +307,7 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
     yp_parser_t p;
     char section[YP_MAX_TXT_KEY_LEN + 1] = "";
     bool listen_seen = false;
+    bool in_template = false;
     int rc;
     yp_init(&p);
     if ((rc = yp_set_input_file(&p, path)) != KNOT_EOK) {
@@ -309,8 +321,10 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             snprintf(section, sizeof(section), "%s", p.key);
             if (strcmp(section, "server") && strcmp(section, "database") && strcmp(section, "log") &&
                 strcmp(section, "key") && strcmp(section, "remote") && strcmp(section, "acl") &&
-                strcmp(section, "zone"))
-                FAIL("unknown section '%s' (server, database, log, key, remote, acl, zone)",
+                strcmp(section, "zone") && strcmp(section, "mod-rrl") &&
+                strcmp(section, "template"))
+                FAIL("unknown section '%s' (server, database, log, key, remote, acl, zone, "
+                     "mod-rrl, template)",
                      section);
             continue;
         }
@@ -360,6 +374,26 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                     FAIL("zone '%s' given twice", d);
                 snprintf(z->name, sizeof(z->name), "%s", d);
                 c->nzones++;
+                continue;
+            }
+            if (strcmp(section, "mod-rrl") == 0 && strcmp(p.key, "id") == 0) {
+                if (c->nrrls == E2UD_RRLS_MAX)
+                    FAIL("more than %d mod-rrl items", E2UD_RRLS_MAX);
+                if (find_id(d, c->rrls, c->nrrls, sizeof(e2ud_rrl_conf_t)) >= 0)
+                    FAIL("mod-rrl '%s' defined twice", d);
+                e2ud_rrl_conf_t *r = &c->rrls[c->nrrls++];
+                memset(r, 0, sizeof(*r));
+                snprintf(r->id, E2UD_ID_MAX, "%s", d);
+                r->slip = 1;              /* Knot's defaults */
+                r->table_size = 393241;
+                continue;
+            }
+            if (strcmp(section, "template") == 0 && strcmp(p.key, "id") == 0) {
+                if (strcmp(d, "default") != 0)
+                    FAIL("template '%s': e2ud has only the default template (for its "
+                         "global-module)",
+                         d);
+                in_template = true;
                 continue;
             }
             if (strcmp(section, "log") != 0 || strcmp(p.key, "target") != 0)
@@ -541,6 +575,49 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             if (*n == E2UD_LIST_MAX)
                 FAIL("zone '%s': more than %d entries in '%s'", z->name, E2UD_LIST_MAX, k);
             list[(*n)++] = idx;
+        } else if (strcmp(section, "mod-rrl") == 0) {
+            if (c->nrrls == 0)
+                FAIL("'%s' before the mod-rrl's id", k);
+            e2ud_rrl_conf_t *r = &c->rrls[c->nrrls - 1];
+            if (strcmp(k, "rate-limit") == 0) {
+                if (num(d, 1, 4000000, &v) < 0)
+                    FAIL("mod-rrl rate-limit '%s': expected answers a second, 1 to 4000000", d);
+                r->rate = (unsigned)v;
+            } else if (strcmp(k, "slip") == 0) {
+                if (num(d, 0, 100, &v) < 0)
+                    FAIL("mod-rrl slip '%s': expected 0 (drop all) to 100", d);
+                r->slip = (unsigned)v;
+            } else if (strcmp(k, "table-size") == 0) {
+                if (num(d, 1, 1ul << 30, &v) < 0)
+                    FAIL("mod-rrl table-size '%s': expected 1 to 2^30 buckets", d);
+                r->table_size = (unsigned)v;
+            } else if (strcmp(k, "whitelist") == 0) {
+                if (r->nwhitelist == E2UD_LIST_MAX)
+                    FAIL("more than %d whitelist networks in mod-rrl '%s'", E2UD_LIST_MAX, r->id);
+                if (net_parse(&r->whitelist[r->nwhitelist], d) < 0)
+                    FAIL("mod-rrl whitelist '%s': expected ADDRESS[/PREFIX]", d);
+                r->nwhitelist++;
+            } else {
+                FAIL("unknown item '%s' in section 'mod-rrl' (id, rate-limit, slip, table-size, "
+                     "whitelist)",
+                     k);
+            }
+        } else if (strcmp(section, "template") == 0) {
+            if (!in_template)
+                FAIL("'%s' before the template's id", k);
+            if (strcmp(k, "global-module") != 0)
+                FAIL("unknown item '%s' in section 'template' (id, global-module)", k);
+            if (strncmp(d, "mod-rrl/", 8) != 0)
+                FAIL("global-module '%s': e2ud has one module, mod-rrl, referred to as "
+                     "mod-rrl/ID",
+                     d);
+            int ri = find_id(d + 8, c->rrls, c->nrrls, sizeof(e2ud_rrl_conf_t));
+            if (ri < 0)
+                FAIL("global-module: no mod-rrl '%s' defined before", d + 8);
+            if (c->rrl >= 0 && c->rrl != ri)
+                FAIL("global-module: more than one mod-rrl ('%s' and '%s')", c->rrls[c->rrl].id,
+                     d + 8);
+            c->rrl = ri;
         } else if (strcmp(section, "database") == 0) {
             if (strcmp(k, "storage") != 0)
                 FAIL("unknown item '%s' in section 'database'", k);
@@ -560,6 +637,13 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
     }
     if (rc != KNOT_EOF)
         FAIL("syntax error (%s)", knot_strerror(rc));
+    /* rate-limit has no default (Knot requires it too) */
+    for (size_t i = 0; i < c->nrrls; i++) {
+        if (c->rrls[i].rate == 0) {
+            snprintf(err, errlen, "%s: mod-rrl '%s' has no rate-limit", path, c->rrls[i].id);
+            goto fail;
+        }
+    }
     /* libknot takes an empty secret, and anyone could then sign with the key: every key needs
      * one (Knot DNS's configuration requires it too) */
     for (size_t i = 0; i < c->nkeys; i++) {

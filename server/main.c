@@ -55,12 +55,19 @@ static void usage(FILE *f)
           "rebuilt in the background after changes), store-index-max-size (default a quarter\n"
           "of the memory; sizes take K, M, G), xfr-max-size, xfr-timeout (s);\n"
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
+          "Response rate limiting over UDP, as Knot's mod-rrl: mod-rrl: - id, rate-limit\n"
+          "(answers a second to one /24 or /56 network, per kind of answer and name), slip\n"
+          "(every Nth limited answer sent truncated, the rest dropped; 0 drops all; default\n"
+          "1), table-size (default 393241 buckets), whitelist; turned on by template: - id:\n"
+          "default, global-module: mod-rrl/ID. TCP answers and TSIG-signed requests are never\n"
+          "limited.\n"
           "Flags override the file.\n"
           "\n"
           "Signals: SIGTERM drains and exits. SIGHUP rereads the configuration file: keys,\n"
-          "remotes, ACLs, zones (acl, notify, master), log, tcp-max-clients, tcp-*-timeout and\n"
-          "xfr-* take effect at once, for the next query; listen, udp-workers, tcp-workers,\n"
-          "udp-max-payload, storage, store-* and stats-listen at restart (the log names them).\n"
+          "remotes, ACLs, zones (acl, notify, master), log, mod-rrl (its counts start\n"
+          "afresh), tcp-max-clients, tcp-*-timeout and xfr-* take effect at once, for the next\n"
+          "query; listen, udp-workers, tcp-workers, udp-max-payload, storage, store-* and\n"
+          "stats-listen at restart (the log names them).\n"
           "A file with an error changes nothing.\n",
           f);
 }

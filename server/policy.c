@@ -117,7 +117,7 @@ int e2ud_tsig_sign(const e2ud_cfg_t *c, const e2ud_req_t *r, uint8_t *wire, size
     return rc == KNOT_EOK ? 0 : -1;
 }
 
-static bool in_net(const e2ud_net_t *n, const struct sockaddr_storage *a)
+bool e2ud_net_contains(const e2ud_net_t *n, const struct sockaddr_storage *a)
 {
     const uint8_t *x, *y;
     unsigned bits;
@@ -157,7 +157,7 @@ bool e2ud_acl_allows(const e2ud_conf_t *c, const e2ud_zone_conf_t *z, unsigned a
             continue;
         bool addr_ok = a->nnets == 0;
         for (size_t k = 0; !addr_ok && k < a->nnets; k++)
-            addr_ok = in_net(&a->nets[k], r->from);
+            addr_ok = e2ud_net_contains(&a->nets[k], r->from);
         if (!addr_ok)
             continue;
         bool key_ok = a->nkeys == 0;

@@ -194,6 +194,7 @@ static void answer_zone(ans_t *a)
         return;
     }
     a->zone_slot = e2ud_stats_zone_slot(sa.zone->origin, sa.zone->origin_len);
+    a->q->zone = sa.zone->origin;
     if (sa.indexed && a->q->stats)
         e2ud_count(&a->q->stats->index_hits, 1);
     if (a->q->cfg &&
@@ -295,6 +296,8 @@ size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
                    const struct sockaddr_storage *from, bool tcp)
 {
+    q->zone = NULL;
+    q->authenticated = false;
     if (qlen < KNOT_WIRE_HEADER_SIZE || qlen > 65535 || knot_wire_get_qr(query))
         goto drop;
     if (knot_wire_get_qdcount(query) == 0) {
@@ -328,6 +331,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         knot_pkt_free(qp);
         return n;
     }
+    q->authenticated = req.key >= 0;
     if (err) {
         /* the FORMERR above */
     } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_UPDATE) {

@@ -10,7 +10,8 @@
  * the thread takes the lock, a reference to the new configuration, and drops the old one. A
  * zone transfer out holds the configuration it started under until its last message, since its
  * TSIG key is an index into that configuration's keys. The last reference frees a
- * configuration, so an idle worker keeps an old one (134 KiB) until it next wakes.
+ * configuration, so an idle worker keeps an old one (143 KiB, and its rate-limiting table if
+ * any) until it next wakes.
  *
  * What a reload applies and what waits for a restart follows from what the threads can take
  * between two requests. Log target and level, keys, remotes, ACLs and zones (their ACLs, the
@@ -47,6 +48,14 @@ e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf)
         free(c);
         return NULL;
     }
+    if (c->conf.rrl >= 0 && !(c->rrl = e2ud_rrl_new(&c->conf.rrls[c->conf.rrl]))) {
+        e2ud_log(LOG_CRIT, "mod-rrl '%s': no memory for %u buckets", c->conf.rrls[c->conf.rrl].id,
+                 c->conf.rrls[c->conf.rrl].table_size);
+        e2ud_keys_free(c);
+        e2ud_conf_free(&c->conf);
+        free(c);
+        return NULL;
+    }
     c->gen = 1;
     atomic_init(&c->refs, 1);
     return c;
@@ -62,6 +71,7 @@ void e2ud_cfg_unref(e2ud_cfg_t *c)
 {
     if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
+    e2ud_rrl_free(c->rrl);
     e2ud_keys_free(c);
     e2ud_conf_free(&c->conf);
     free(c);

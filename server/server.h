@@ -93,6 +93,17 @@ typedef struct e2ud_zone_conf {
     size_t nmaster;
 } e2ud_zone_conf_t;
 
+/* A mod-rrl item: response rate limiting (rrl.c), as Knot DNS's module of that name. */
+#define E2UD_RRLS_MAX 8
+typedef struct e2ud_rrl_conf {
+    char id[E2UD_ID_MAX];
+    unsigned rate;                    /* rate-limit: answers a second per bucket; 0 = not given */
+    unsigned slip;                    /* every slip-th limited answer truncated; default 1 */
+    unsigned table_size;              /* buckets; default 393241 */
+    e2ud_net_t whitelist[E2UD_LIST_MAX]; /* networks never limited */
+    size_t nwhitelist;
+} e2ud_rrl_conf_t;
+
 typedef struct e2ud_conf {
     char *db;                         /* store directory */
     e2ud_addr_t listen[E2UD_LISTEN_MAX];
@@ -120,6 +131,10 @@ typedef struct e2ud_conf {
     size_t nzones;
     uint64_t xfr_max_bytes;           /* an incoming transfer larger than this is refused */
     unsigned xfr_timeout_ms;          /* ... or slower than this */
+    e2ud_rrl_conf_t rrls[E2UD_RRLS_MAX];
+    size_t nrrls;
+    int rrl;                          /* the default template's global-module mod-rrl: an index
+                                       * into rrls, -1 = none (no rate limiting) */
 } e2ud_conf_t;
 
 /* The command line's -d, -l and -n, which override the file at start and at every reload. */
@@ -138,9 +153,13 @@ typedef struct e2ud_flags {
  * request is judged by one file from start to end, and the last thread to let go of an old
  * configuration frees it. Read-only once made, but for the count.
  */
+typedef struct e2ud_rrl e2ud_rrl_t;
+
 typedef struct e2ud_cfg {
     e2ud_conf_t conf;
     knot_tsig_key_t tsig[E2UD_KEYS_MAX]; /* conf.keys, ready for libknot */
+    e2ud_rrl_t *rrl;                     /* the rate limiter of conf.rrl (owned), or NULL; its
+                                          * buckets are the one thing in here that changes */
     uint64_t gen;                        /* 1 at start, one more per reload */
     _Atomic unsigned refs;
 } e2ud_cfg_t;
@@ -233,6 +252,7 @@ typedef struct e2ud_stats {
     _Atomic uint64_t zone_queries[E2UD_ZONES_MAX];
     _Atomic uint64_t tcp_accepted, tcp_refused, tcp_timeouts;
     _Atomic uint64_t index_hits; /* numbers found through the store's number index */
+    _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP answers held back by rate limiting */
 } e2ud_stats_t;
 
 /* Add n to a counter of the calling thread's own e2ud_stats_t. One thread writes each counter,
@@ -343,6 +363,39 @@ size_t e2ud_tsig_room(const e2ud_cfg_t *c, const e2ud_req_t *r);
  */
 bool e2ud_acl_allows(const e2ud_conf_t *c, const e2ud_zone_conf_t *z, unsigned action,
                      const e2ud_req_t *r);
+/* Whether the address a (NULL: none) is in the network n. */
+bool e2ud_net_contains(const e2ud_net_t *n, const struct sockaddr_storage *a);
+
+/* --- response rate limiting (rrl.c) ----------------------------------------------------------- */
+
+/* A rate limiter as c says, its hash key drawn from getrandom; NULL when memory (or the
+ * random source) fails. Shared by all UDP workers without a lock. */
+e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c);
+void e2ud_rrl_free(e2ud_rrl_t *r); /* NULL: nothing */
+
+/* What one UDP worker keeps for rate limiting: its count of limited answers (which of them
+ * slip) and its log budget. Zeroed at start. */
+typedef struct e2ud_rrl_state {
+    uint64_t limited;
+    uint64_t log_sec;
+    unsigned logged;
+} e2ud_rrl_state_t;
+
+enum { E2UD_RRL_PASS, E2UD_RRL_DROP, E2UD_RRL_SLIP };
+
+/* Count the answer resp[len] (as e2ud_answer made it) to the client from against its bucket at
+ * second now_s of CLOCK_MONOTONIC; zone is the origin (wire) of the zone that answered, or
+ * NULL; authenticated: the request's TSIG verified (never limited). Returns E2UD_RRL_PASS (send
+ * it), E2UD_RRL_DROP (send nothing) or E2UD_RRL_SLIP (send e2ud_rrl_truncate of it). */
+int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
+                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                   uint64_t now_s);
+/* Cut the answer resp[len] down to its header and question, with TC set and its OPT kept (RFC
+ * 6891 §6.1.1), in place; returns the new length. */
+size_t e2ud_rrl_truncate(uint8_t *resp, size_t len);
+/* SipHash-2-4 of m[n] under the key (k0, k1), the words read little-endian as the reference
+ * does. */
+uint64_t e2ud_siphash(uint64_t k0, uint64_t k1, const uint8_t *m, size_t n);
 
 /* --- the query path ------------------------------------------------------------------------- */
 
@@ -354,6 +407,10 @@ typedef struct e2ud_qctx {
     uint8_t *buf;                     /* E2U_STORE_BUF_MIN octets for expanded RRsets */
     e2ud_stats_t *stats;
     uint16_t udp_max_payload;
+    /* what the last e2ud_answer found, for rate limiting: the origin (wire) of the zone that
+     * answered, valid until the next renew, or NULL; whether the request's TSIG verified */
+    const uint8_t *zone;
+    bool authenticated;
 } e2ud_qctx_t;
 
 int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_stats_t *stats,

@@ -179,6 +179,12 @@ static size_t render(char *buf, size_t cap)
     OUT("# HELP e2ud_truncated_total Answers sent with TC set.\n"
         "# TYPE e2ud_truncated_total counter\ne2ud_truncated_total %llu\n",
         (unsigned long long)SUM(truncated));
+    OUT("# HELP e2ud_rrl_answers_total UDP answers held back by response rate limiting "
+        "(mod-rrl): dropped, or sent truncated (slip).\n"
+        "# TYPE e2ud_rrl_answers_total counter\n"
+        "e2ud_rrl_answers_total{action=\"dropped\"} %llu\n"
+        "e2ud_rrl_answers_total{action=\"slipped\"} %llu\n",
+        (unsigned long long)SUM(rrl_dropped), (unsigned long long)SUM(rrl_slipped));
     OUT("# HELP e2ud_tcp_connections_total TCP connections, by outcome.\n"
         "# TYPE e2ud_tcp_connections_total counter\n"
         "e2ud_tcp_connections_total{outcome=\"accepted\"} %llu\n"

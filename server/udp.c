@@ -10,6 +10,10 @@
  * latency histogram is fed per batch too: each query of it spent the time from the receive to
  * the send of all answers, which two clock readings measure.
  *
+ * With rate limiting configured (mod-rrl), each answer is counted against its bucket before it
+ * joins the batch's sendmmsg, and dropped or cut to a truncated answer when over the limit
+ * (rrl.c); TCP answers are never limited.
+ *
  * With one listen address a worker blocks in recvmmsg (MSG_WAITFORONE); with several it polls
  * them. A 200 ms receive timeout lets it notice SIGTERM: in-flight answers are sent, then the
  * worker leaves (drain).
@@ -35,6 +39,7 @@ typedef struct worker {
     int fds[E2UD_LISTEN_MAX];
     size_t nfds;
     unsigned id;
+    e2ud_rrl_state_t rrl;
 } worker_t;
 
 static worker_t *workers;
@@ -77,6 +82,7 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
     int nout = 0;
     uint64_t t0 = e2ud_now_ns(); /* the batch's answers leave together: one time for all */
     e2ud_qctx_renew(q);
+    e2ud_rrl_t *rrl = q->cfg ? q->cfg->rrl : NULL;
     /* the batch's index loads started together, so that each query does not wait for its own
      * (e2u_store_prefetch: buckets for all, then the entries they point to) */
     for (unsigned step = 0; step < 2; step++)
@@ -93,6 +99,18 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
         e2ud_count(&w->stats->udp, 1);
         if (rl == 0)
             continue;
+        if (rrl) {
+            int v = e2ud_rrl_check(rrl, &w->rrl, &s->addr[i], resp, rl, q->zone,
+                                   q->authenticated, t0 / 1000000000u);
+            if (v == E2UD_RRL_DROP) {
+                e2ud_count(&w->stats->rrl_dropped, 1);
+                continue;
+            }
+            if (v == E2UD_RRL_SLIP) {
+                rl = e2ud_rrl_truncate(resp, rl);
+                e2ud_count(&w->stats->rrl_slipped, 1);
+            }
+        }
         struct mmsghdr *m = &s->out[nout];
         s->iov_out[nout].iov_base = resp;
         s->iov_out[nout].iov_len = rl;

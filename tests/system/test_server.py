@@ -398,6 +398,29 @@ class Operations(unittest.TestCase):
                                text=True)
             self.assertEqual(p.returncode, 1, text)
             self.assertIn(why, p.stderr)
+        # mod-rrl and the template that turns it on, as Knot writes them
+        rrl = "mod-rrl:\n  - id: r1\n    rate-limit: 20\n"
+        on = "template:\n  - id: default\n    global-module: mod-rrl/r1\n"
+        for text, why in (("mod-rrl:\n  - id: r1\n    slip: 2\n",
+                           "mod-rrl 'r1' has no rate-limit"),
+                          (rrl + "    slip: 101\n", "mod-rrl slip '101': expected 0"),
+                          (rrl + "    rate-limit: 0\n", "mod-rrl rate-limit '0'"),
+                          (rrl + "    whitelist: 10.0.0.0/33\n",
+                           "mod-rrl whitelist '10.0.0.0/33'"),
+                          (rrl + "    instant-limit: 5\n", "unknown item 'instant-limit' in "
+                           "section 'mod-rrl'"),
+                          (on + rrl, "global-module: no mod-rrl 'r1' defined before"),
+                          (rrl + on.replace("mod-rrl/r1", "mod-stats"),
+                           "global-module 'mod-stats': e2ud has one module, mod-rrl"),
+                          (rrl + on.replace("default", "slaves"),
+                           "template 'slaves': e2ud has only the default template")):
+            p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 1, text)
+            self.assertIn(why, p.stderr)
+        both = self.conf(rrl + "    whitelist: [::1, 10.0.0.0/8]\n" + on)
+        p = subprocess.run([E2UD, "--check", "-c", both], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
         good_key = self.conf(f"key:\n  - id: k1\n    secret: {secret}\n")
         p = subprocess.run([E2UD, "--check", "-c", good_key], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -548,6 +571,112 @@ class Operations(unittest.TestCase):
         self.assertIn("NOERROR", seen)
         self.assertIn("REFUSED", seen)
         self.assertEqual(set(seen), {"NOERROR", "REFUSED"})
+
+    def burst(self, port, names, rdtype="NAPTR", tries=5):
+        """Send one UDP question per name (or (name, type)) from one socket within one second
+        of CLOCK_MONOTONIC
+        (the clock e2ud's rate limiter counts seconds by) and collect the answers: (full, the
+        truncated ones, how many got none). A burst whose answers did not all come back in the
+        second it started in is sent again, at the start of a later second."""
+        for _ in range(tries):
+            while time.monotonic() % 1 > 0.05:
+                time.sleep(0.01)
+            start = int(time.monotonic())
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(0.3)
+            for i, name in enumerate(names):
+                name, qtype = name if isinstance(name, tuple) else (name, rdtype)
+                q = dns.message.make_query(name, qtype, use_edns=0)
+                q.id = i
+                q.flags &= ~dns.flags.RD
+                sock.sendto(q.to_wire(), ("127.0.0.1", port))
+            full, tc, last = [], [], start
+            try:
+                while True:
+                    m = dns.message.from_wire(sock.recv(65535))
+                    last = time.monotonic()
+                    (tc if m.flags & dns.flags.TC else full).append(m)
+            except socket.timeout:
+                pass
+            sock.close()
+            # an answer sent in the next second would have been counted against full buckets
+            if int(last) == start:
+                return full, tc, len(names) - len(full) - len(tc)
+        self.fail(f"no burst of {len(names)} questions was answered within one second")
+
+    def test_rate_limiting(self):
+        """mod-rrl as Knot DNS configures it: rate-limit answers a second per network, kind and
+        name; every slip-th limited answer truncated, the rest dropped; never over TCP, never to
+        a whitelisted network."""
+        sport = daemons.free_port()
+        text = (f"server:\n    stats-listen: 127.0.0.1@{sport}\n"
+                "mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
+                "  - id: open\n    rate-limit: 10\n    whitelist: [192.0.2.0/24, 127.0.0.0/8]\n"
+                "template:\n  - id: default\n    global-module: mod-rrl/%s\n")
+        cf = self.conf(text % "strict")
+        s = self.start(conf=cf, extra=("-n", "1"))
+
+        def metrics():
+            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics",
+                                          timeout=5).read().decode()
+            v = parse_metrics(body)
+            return (v['e2ud_rrl_answers_total{action="dropped"}'],
+                    v['e2ud_rrl_answers_total{action="slipped"}'])
+
+        number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        # 100 questions for one number, in mixed case (one name all the same): 10 answered,
+        # 90 over the limit, of which every 2nd goes out truncated and the others not at all
+        rnd = random.Random(7)
+        mixed = ["".join(c.upper() if rnd.random() < 0.5 else c for c in number)
+                 for _ in range(100)]
+        full, tc, none = self.burst(s.port, mixed)
+        self.assertEqual((len(full), len(tc), none), (10, 45, 45))
+        for m in full:
+            self.assertEqual(len(m.answer), 1)
+        for m in tc:
+            # the header and the question, TC, no records but the OPT (RFC 6891 §6.1.1)
+            self.assertEqual(m.rcode(), dns.rcode.NOERROR)
+            self.assertEqual((m.answer, m.authority, m.additional), ([], [], []))
+            self.assertEqual(m.edns, 0)
+            self.assertEqual(m.question[0].name, dns.name.from_text(number))
+        # NXDOMAIN is counted by zone, not by name: 100 different absent names share a bucket
+        absent = [f"{i}.9.9.9.1.2.3.4.5.6.{ORIGIN}" for i in range(100)]
+        full, tc, none = self.burst(s.port, absent)
+        self.assertEqual((len(full), len(tc), none), (10, 45, 45))
+        self.assertTrue(all(m.rcode() == dns.rcode.NXDOMAIN for m in full + tc))
+        # each kind and name has a bucket of its own: 10 questions each for the number's NAPTR
+        # (normal), its TXT (empty), the apex SOA (normal, another name), ANY at the apex (any)
+        # and a name outside the zones (error, REFUSED) are all answered
+        five = [(number, "NAPTR"), (number, "TXT"), (ORIGIN, "SOA"), (ORIGIN, "ANY"),
+                ("example.com.", "A")]
+        full, tc, none = self.burst(s.port, five * 10)
+        self.assertEqual((len(full), len(tc), none), (50, 0, 0))
+        # the eleventh of each is over the limit: 5 limited, the worker's 181st to 185th, of
+        # which the even ones slip
+        full, tc, none = self.burst(s.port, five * 11)
+        self.assertEqual((len(full), len(tc), none), (50, 2, 3))
+        # over TCP nothing is limited, in the same second as a burst that was
+        full, tc, none = self.burst(s.port, [number] * 11)
+        self.assertEqual((len(full), len(tc), none), (10, 1, 0))  # the 186th limited: a slip
+        m = ask(s.port, number, "NAPTR", tcp=True)
+        self.assertEqual((m.rcode(), len(m.answer)), (dns.rcode.NOERROR, 1))
+        dropped, slipped = metrics()
+        self.assertEqual((dropped, slipped), (45 + 45 + 3, 45 + 45 + 2 + 1))
+        self.assertIn("rate limiting normal answers for 3.2.1.0.5.5.5.5.1.2.1.e164.arpa. to "
+                      "127.0.0.0/24: more than 10 a second", s.logtext())
+        self.assertIn("rate limiting nxdomain answers for 1.e164.arpa. to 127.0.0.0/24",
+                      s.logtext())
+        # the whitelisted loopback, by reload: all 100 answered; slip defaults to 1 (Knot's)
+        with open(cf, "w") as f:
+            f.write(text % "open")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "generation 2" not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("generation 2", s.logtext())
+        full, tc, none = self.burst(s.port, [number] * 100)
+        self.assertEqual((len(full), len(tc), none), (100, 0, 0))
+        self.assertEqual(sum(metrics()), 186)
 
     def test_statistics_endpoint(self):
         sport = daemons.free_port()

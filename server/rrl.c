@@ -1,0 +1,335 @@
+/*
+ * server/rrl.c — response rate limiting (RRL) for answers over UDP.
+ *
+ * A DNS answer is larger than its question (an ENUM number's NAPTRs several times so), and a
+ * UDP question's source address can be forged: without a limit an authoritative server is an
+ * amplifier aimed at whoever the forged address belongs to. RRL, as Knot DNS's mod-rrl, NSD
+ * and BIND do it, limits how many answers of one kind go to one network each second. Answers
+ * over TCP are never limited (their source cannot be forged), nor answers to requests with a
+ * TSIG that verified, nor answers to whitelisted networks.
+ *
+ * Kinds. An answer is counted against a bucket named by the client's network (IPv4 /24, IPv6
+ * /56, Knot's choice), a class, and a name:
+ *   error     any rcode but NOERROR and NXDOMAIN (REFUSED outside our zones, FORMERR, ...); no
+ *             name, so that a flood of different bad questions shares one bucket
+ *   nxdomain  NXDOMAIN; the zone's origin, not the question, so that random names below a zone
+ *             (the usual way to make every question new) share one bucket
+ *   any       a question of type ANY; the question's name
+ *   empty     NOERROR with no answer records (NODATA, a referral); the question's name
+ *   large     NOERROR of 1024 octets or more; the question's name
+ *   normal    the rest; the question's name
+ * Names are compared without regard to case (a 0x20-randomised name is the same name).
+ *
+ * Buckets. The table holds table-size buckets, each one 64-bit word updated by compare-and-swap,
+ * so UDP workers share it without a lock (SO_REUSEPORT spreads one client's ports over all of
+ * them, and the limit must be one limit). A bucket is found by a keyed hash (SipHash-2-4, key
+ * drawn at start, so that nobody can pick names that collide on purpose) and holds 24 more
+ * bits of that hash to tell its owner from another kind that falls on the same bucket, which
+ * then takes it over. Each bucket has rate-limit tokens per second: at the first answer of a
+ * new second it is full again, and each answer takes one. With none left the answer is
+ * limited: dropped, except that every slip-th limited answer of a worker goes out truncated
+ * (header and question, TC set, our OPT kept), so that a real client behind a forged flood can
+ * still retry over TCP. slip 0 drops them all, slip 1 truncates them all (Knot's default).
+ *
+ * The start of limiting of a bucket (its first limited answer after a second without any) is
+ * logged at notice level, at most ten lines a second per worker so that a flood from many
+ * forged networks cannot flood the log; /metrics counts every dropped and truncated answer.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "server.h"
+
+#define LARGE       1024 /* octets: an answer this large is of kind "large" */
+#define LOG_PER_SEC 10   /* start-of-limiting lines a second per worker */
+#define TOKENS_MAX  0x3fffffu
+
+enum { CLS_NORMAL, CLS_EMPTY, CLS_LARGE, CLS_ANY, CLS_NXDOMAIN, CLS_ERROR };
+static const char *const class_names[] = {"normal", "empty", "large", "any", "nxdomain", "error"};
+
+struct e2ud_rrl {
+    _Atomic uint64_t *table;
+    size_t size;
+    unsigned rate, slip;
+    e2ud_net_t whitelist[E2UD_LIST_MAX];
+    size_t nwhitelist;
+    uint64_t k0, k1; /* the hash key */
+};
+
+/* --- SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit hash ----------------------- */
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = rotl(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = rotl(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = rotl(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = rotl(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = rotl(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = rotl(v2, 32);                                                                         \
+    } while (0)
+
+uint64_t e2ud_siphash(uint64_t k0, uint64_t k1, const uint8_t *m, size_t n)
+{
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = 0;
+        for (unsigned j = 0; j < 8; j++)
+            w |= (uint64_t)m[i + j] << (8 * j); /* little-endian words */
+        v3 ^= w;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= w;
+    }
+    uint64_t last = (uint64_t)n << 56;
+    for (unsigned j = 0; i + j < n; j++)
+        last |= (uint64_t)m[i + j] << (8 * j);
+    v3 ^= last;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* --- the table -------------------------------------------------------------------------------- */
+
+e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
+{
+    e2ud_rrl_t *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    /* calloc: the pages of a large table stay shared zero pages until a bucket is used */
+    r->table = calloc(c->table_size, sizeof(*r->table));
+    uint64_t key[2];
+    if (!r->table || getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+        free(r->table);
+        free(r);
+        return NULL;
+    }
+    r->size = c->table_size;
+    r->rate = c->rate;
+    r->slip = c->slip;
+    memcpy(r->whitelist, c->whitelist, sizeof(r->whitelist));
+    r->nwhitelist = c->nwhitelist;
+    r->k0 = key[0];
+    r->k1 = key[1];
+    return r;
+}
+
+void e2ud_rrl_free(e2ud_rrl_t *r)
+{
+    if (!r)
+        return;
+    free(r->table);
+    free(r);
+}
+
+/* The end of the name at resp[pos] (labels, or a compression pointer), or 0 past len. */
+static size_t skip_name(const uint8_t *resp, size_t len, size_t pos)
+{
+    while (pos < len) {
+        uint8_t l = resp[pos];
+        if ((l & 0xc0) == 0xc0)
+            return pos + 2 <= len ? pos + 2 : 0;
+        if (l & 0xc0)
+            return 0;
+        pos += 1u + l;
+        if (l == 0)
+            return pos <= len ? pos : 0;
+    }
+    return 0;
+}
+
+/* The log line for the start of limiting of one bucket. */
+static void log_start(const e2ud_rrl_t *r, const struct sockaddr_storage *from, int cls,
+                      const uint8_t *name)
+{
+    char addr[INET6_ADDRSTRLEN] = "?", dname[KNOT_DNAME_TXT_MAXLEN + 1] = "";
+    unsigned prefix = 24;
+    if (from->ss_family == AF_INET) {
+        struct in_addr a = ((const struct sockaddr_in *)from)->sin_addr;
+        a.s_addr &= htonl(0xffffff00u);
+        inet_ntop(AF_INET, &a, addr, sizeof(addr));
+    } else {
+        struct in6_addr a = ((const struct sockaddr_in6 *)from)->sin6_addr;
+        memset(a.s6_addr + 7, 0, 9);
+        inet_ntop(AF_INET6, &a, addr, sizeof(addr));
+        prefix = 56;
+    }
+    if (name)
+        knot_dname_to_str(dname, name, sizeof(dname));
+    e2ud_log(LOG_NOTICE, "rate limiting %s answers%s%s to %s/%u: more than %u a second%s",
+             class_names[cls], name ? " for " : "", dname, addr, prefix, r->rate,
+             r->slip == 0   ? " (all dropped)"
+             : r->slip == 1 ? " (all sent truncated)"
+                            : "");
+}
+
+int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
+                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                   uint64_t now_s)
+{
+    if (authenticated || len < KNOT_WIRE_HEADER_SIZE ||
+        (from->ss_family != AF_INET && from->ss_family != AF_INET6))
+        return E2UD_RRL_PASS;
+    for (size_t i = 0; i < r->nwhitelist; i++) {
+        if (e2ud_net_contains(&r->whitelist[i], from))
+            return E2UD_RRL_PASS;
+    }
+    /* the question (the answer echoes it; a FORMERR without one has none) */
+    const uint8_t *qname = NULL;
+    uint16_t qtype = 0;
+    if (knot_wire_get_qdcount(resp) == 1) {
+        size_t end = skip_name(resp, len, KNOT_WIRE_HEADER_SIZE);
+        if (end && end + 4 <= len && (resp[KNOT_WIRE_HEADER_SIZE] & 0xc0) == 0 &&
+            end - KNOT_WIRE_HEADER_SIZE <= KNOT_DNAME_MAXLEN) {
+            qname = resp + KNOT_WIRE_HEADER_SIZE;
+            qtype = knot_wire_read_u16(resp + end);
+        }
+    }
+    uint8_t rcode = knot_wire_get_rcode(resp);
+    int cls;
+    const uint8_t *name;
+    if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN)
+        cls = CLS_ERROR, name = NULL;
+    else if (rcode == KNOT_RCODE_NXDOMAIN)
+        cls = CLS_NXDOMAIN, name = zone;
+    else if (!qname)
+        cls = CLS_ERROR, name = NULL;
+    else if (qtype == KNOT_RRTYPE_ANY)
+        cls = CLS_ANY, name = qname;
+    else if (knot_wire_get_ancount(resp) == 0)
+        cls = CLS_EMPTY, name = qname;
+    else if (len >= LARGE)
+        cls = CLS_LARGE, name = qname;
+    else
+        cls = CLS_NORMAL, name = qname;
+
+    /* the bucket's name: family, network, class, name in lower case */
+    uint8_t key[1 + 7 + 1 + KNOT_DNAME_MAXLEN];
+    size_t k = 0;
+    if (from->ss_family == AF_INET) {
+        key[k++] = 4;
+        memcpy(key + k, &((const struct sockaddr_in *)from)->sin_addr, 3);
+        k += 3;
+    } else {
+        key[k++] = 6;
+        memcpy(key + k, &((const struct sockaddr_in6 *)from)->sin6_addr, 7);
+        k += 7;
+    }
+    key[k++] = (uint8_t)cls;
+    if (name) {
+        size_t nl = knot_dname_size(name);
+        if (nl > KNOT_DNAME_MAXLEN)
+            nl = KNOT_DNAME_MAXLEN;
+        for (size_t i = 0; i < nl; i++) {
+            uint8_t ch = name[i];
+            key[k++] = ch >= 'A' && ch <= 'Z' ? (uint8_t)(ch + 32) : ch;
+        }
+    }
+    uint64_t h = e2ud_siphash(r->k0, r->k1, key, k);
+    _Atomic uint64_t *b = &r->table[h % r->size];
+
+    /* bucket: fingerprint 24 bits | second 16 | tokens 22 | limited this second | limited in
+     * the second before */
+    uint64_t fp = h >> 40, sec = now_s & 0xffff;
+    uint64_t old = atomic_load_explicit(b, memory_order_relaxed), nw;
+    bool limited, starts;
+    do {
+        uint64_t tokens, cur, prev;
+        if ((old >> 40) != fp || old == 0) { /* new, or another kind's: taken over */
+            tokens = r->rate;
+            cur = prev = 0;
+        } else if (((old >> 24) & 0xffff) != sec) { /* a new second: full again */
+            tokens = r->rate;
+            prev = ((sec - ((old >> 24) & 0xffff)) & 0xffff) == 1 ? (old >> 1) & 1 : 0;
+            cur = 0;
+        } else {
+            tokens = (old >> 2) & TOKENS_MAX;
+            cur = (old >> 1) & 1;
+            prev = old & 1;
+        }
+        limited = tokens == 0;
+        starts = limited && !cur && !prev;
+        if (limited)
+            cur = 1;
+        else
+            tokens--;
+        nw = fp << 40 | sec << 24 | tokens << 2 | cur << 1 | prev;
+    } while (nw != old && !atomic_compare_exchange_weak_explicit(b, &old, nw, memory_order_relaxed,
+                                                                 memory_order_relaxed));
+    if (!limited)
+        return E2UD_RRL_PASS;
+    if (starts) {
+        if (st->log_sec != now_s) {
+            st->log_sec = now_s;
+            st->logged = 0;
+        }
+        if (st->logged++ < LOG_PER_SEC)
+            log_start(r, from, cls, name);
+    }
+    st->limited++;
+    return r->slip && st->limited % r->slip == 0 ? E2UD_RRL_SLIP : E2UD_RRL_DROP;
+}
+
+size_t e2ud_rrl_truncate(uint8_t *resp, size_t len)
+{
+    size_t qend = KNOT_WIRE_HEADER_SIZE;
+    if (knot_wire_get_qdcount(resp) == 1) {
+        size_t e = skip_name(resp, len, qend);
+        if (e && e + 4 <= len)
+            qend = e + 4;
+        else
+            knot_wire_set_qdcount(resp, 0);
+    }
+    /* our OPT (RFC 6891 §6.1.1: an answer to a question with one carries one) is in the
+     * additional section; a TSIG after it is dropped with the rest */
+    unsigned n = (unsigned)knot_wire_get_ancount(resp) + knot_wire_get_nscount(resp);
+    unsigned total = n + knot_wire_get_arcount(resp);
+    size_t pos = qend, opt = 0, opt_len = 0;
+    for (unsigned i = 0; i < total; i++) {
+        size_t start = pos;
+        pos = skip_name(resp, len, pos);
+        if (!pos || pos + 10 > len)
+            break;
+        uint16_t type = knot_wire_read_u16(resp + pos);
+        pos += 10u + knot_wire_read_u16(resp + pos + 8);
+        if (pos > len)
+            break;
+        if (i >= n && type == KNOT_RRTYPE_OPT) {
+            opt = start;
+            opt_len = pos - start;
+            break;
+        }
+    }
+    if (opt_len)
+        memmove(resp + qend, resp + opt, opt_len);
+    knot_wire_set_tc(resp);
+    knot_wire_set_ancount(resp, 0);
+    knot_wire_set_nscount(resp, 0);
+    knot_wire_set_arcount(resp, opt_len ? 1 : 0);
+    return qend + opt_len;
+}
