@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <syslog.h>
 
@@ -52,8 +53,8 @@ enum { CLS_NORMAL, CLS_EMPTY, CLS_LARGE, CLS_ANY, CLS_NXDOMAIN, CLS_ERROR };
 static const char *const class_names[] = {"normal", "empty", "large", "any", "nxdomain", "error"};
 
 struct e2ud_rrl {
-    _Atomic uint64_t *table;
-    size_t size;
+    _Atomic uint64_t *table; /* mmap'ed, bytes long */
+    size_t size, bytes;
     unsigned rate, slip;
     e2ud_net_t whitelist[E2UD_LIST_MAX];
     size_t nwhitelist;
@@ -121,14 +122,21 @@ e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
     e2ud_rrl_t *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
-    /* calloc: the pages of a large table stay shared zero pages until a bucket is used */
-    r->table = calloc(c->table_size, sizeof(*r->table));
+    /* zeroed pages from the kernel, touched only where a bucket is used; in 2 MiB pages where
+     * the kernel allows (transparent huge pages on madvise): each answer's bucket is a random
+     * place in the table, and with 4 KiB pages most would also miss the TLB */
+    r->bytes = (size_t)c->table_size * sizeof(*r->table);
+    void *t = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     uint64_t key[2];
-    if (!r->table || getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-        free(r->table);
+    if (t == MAP_FAILED || getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+        if (t != MAP_FAILED)
+            munmap(t, r->bytes);
         free(r);
         return NULL;
     }
+    if (r->bytes >= (2u << 20))
+        madvise(t, r->bytes, MADV_HUGEPAGE); /* advice: no harm done when refused */
+    r->table = t;
     r->size = c->table_size;
     r->rate = c->rate;
     r->slip = c->slip;
@@ -143,8 +151,15 @@ void e2ud_rrl_free(e2ud_rrl_t *r)
 {
     if (!r)
         return;
-    free(r->table);
+    munmap((void *)r->table, r->bytes);
     free(r);
+}
+
+/* The bucket of hash h: its low 32 bits scaled to the table (a multiplication, not a division);
+ * the top 24 are the bucket's fingerprint. */
+static inline size_t bucket_of(const e2ud_rrl_t *r, uint64_t h)
+{
+    return (size_t)(((h & 0xffffffffu) * (uint64_t)r->size) >> 32);
 }
 
 /* The end of the name at resp[pos] (labels, or a compression pointer), or 0 past len. */
@@ -188,16 +203,17 @@ static void log_start(const e2ud_rrl_t *r, const struct sockaddr_storage *from, 
                             : "");
 }
 
-int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
-                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
-                   uint64_t now_s)
+void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
+                       const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                       e2ud_rrl_ticket_t *t)
 {
+    t->exempt = true;
     if (authenticated || len < KNOT_WIRE_HEADER_SIZE ||
         (from->ss_family != AF_INET && from->ss_family != AF_INET6))
-        return E2UD_RRL_PASS;
+        return;
     for (size_t i = 0; i < r->nwhitelist; i++) {
         if (e2ud_net_contains(&r->whitelist[i], from))
-            return E2UD_RRL_PASS;
+            return;
     }
     /* the question (the answer echoes it; a FORMERR without one has none) */
     const uint8_t *qname = NULL;
@@ -250,8 +266,21 @@ int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_st
             key[k++] = ch >= 'A' && ch <= 'Z' ? (uint8_t)(ch + 32) : ch;
         }
     }
-    uint64_t h = e2ud_siphash(r->k0, r->k1, key, k);
-    _Atomic uint64_t *b = &r->table[h % r->size];
+    t->exempt = false;
+    t->hash = e2ud_siphash(r->k0, r->k1, key, k);
+    t->cls = (uint8_t)cls;
+    t->name = name;
+    /* the bucket is a cache miss in a large table: start loading it now, count it later */
+    __builtin_prefetch(&r->table[bucket_of(r, t->hash)], 1);
+}
+
+int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t *t,
+                   const struct sockaddr_storage *from, uint64_t now_s)
+{
+    if (t->exempt)
+        return E2UD_RRL_PASS;
+    uint64_t h = t->hash;
+    _Atomic uint64_t *b = &r->table[bucket_of(r, h)];
 
     /* bucket: fingerprint 24 bits | second 16 | tokens 22 | limited this second | limited in
      * the second before */
@@ -289,10 +318,19 @@ int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_st
             st->logged = 0;
         }
         if (st->logged++ < LOG_PER_SEC)
-            log_start(r, from, cls, name);
+            log_start(r, from, t->cls, t->name);
     }
     st->limited++;
     return r->slip && st->limited % r->slip == 0 ? E2UD_RRL_SLIP : E2UD_RRL_DROP;
+}
+
+int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
+                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                   uint64_t now_s)
+{
+    e2ud_rrl_ticket_t t;
+    e2ud_rrl_classify(r, from, resp, len, zone, authenticated, &t);
+    return e2ud_rrl_count(r, st, &t, from, now_s);
 }
 
 size_t e2ud_rrl_truncate(uint8_t *resp, size_t len)

@@ -383,10 +383,26 @@ typedef struct e2ud_rrl_state {
 
 enum { E2UD_RRL_PASS, E2UD_RRL_DROP, E2UD_RRL_SLIP };
 
-/* Count the answer resp[len] (as e2ud_answer made it) to the client from against its bucket at
- * second now_s of CLOCK_MONOTONIC; zone is the origin (wire) of the zone that answered, or
- * NULL; authenticated: the request's TSIG verified (never limited). Returns E2UD_RRL_PASS (send
- * it), E2UD_RRL_DROP (send nothing) or E2UD_RRL_SLIP (send e2ud_rrl_truncate of it). */
+/* An answer's bucket, found before it is counted (so that a batch's buckets load together). */
+typedef struct e2ud_rrl_ticket {
+    uint64_t hash;
+    const uint8_t *name; /* for the log: into the answer, or the zone's origin, or NULL */
+    uint8_t cls;
+    bool exempt;         /* never limited: TSIG verified, whitelisted, no answer to count */
+} e2ud_rrl_ticket_t;
+
+/* Find the bucket of the answer resp[len] (as e2ud_answer made it) to the client from into *t,
+ * and start loading it; zone is the origin (wire) of the zone that answered, or NULL (*t keeps
+ * pointers into resp and zone); authenticated: the request's TSIG verified. */
+void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
+                       const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                       e2ud_rrl_ticket_t *t);
+/* Count the answer of ticket t against its bucket at second now_s of CLOCK_MONOTONIC. Returns
+ * E2UD_RRL_PASS (send it), E2UD_RRL_DROP (send nothing) or E2UD_RRL_SLIP (send
+ * e2ud_rrl_truncate of it). */
+int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t *t,
+                   const struct sockaddr_storage *from, uint64_t now_s);
+/* Both at once. */
 int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
                    const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
                    uint64_t now_s);

@@ -10,9 +10,10 @@
  * latency histogram is fed per batch too: each query of it spent the time from the receive to
  * the send of all answers, which two clock readings measure.
  *
- * With rate limiting configured (mod-rrl), each answer is counted against its bucket before it
- * joins the batch's sendmmsg, and dropped or cut to a truncated answer when over the limit
- * (rrl.c); TCP answers are never limited.
+ * With rate limiting configured (mod-rrl), each answer's bucket is found and its loading started
+ * as it is made; once all are made, each is counted against its bucket, and dropped or cut to a
+ * truncated answer when over the limit (rrl.c), before the sendmmsg. TCP answers are never
+ * limited.
  *
  * With one listen address a worker blocks in recvmmsg (MSG_WAITFORONE); with several it polls
  * them. A 200 ms receive timeout lets it notice SIGTERM: in-flight answers are sent, then the
@@ -72,6 +73,7 @@ typedef struct slots {
     struct mmsghdr in[BATCH], out[BATCH];
     struct iovec iov_in[BATCH], iov_out[BATCH];
     struct sockaddr_storage addr[BATCH];
+    e2ud_rrl_ticket_t ticket[BATCH]; /* of out[]: the answers' rate-limiting buckets */
     uint8_t *qbuf; /* BATCH x QBUF */
     uint8_t *rbuf; /* BATCH x resp_cap */
     size_t resp_cap;
@@ -99,18 +101,9 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
         e2ud_count(&w->stats->udp, 1);
         if (rl == 0)
             continue;
-        if (rrl) {
-            int v = e2ud_rrl_check(rrl, &w->rrl, &s->addr[i], resp, rl, q->zone,
-                                   q->authenticated, t0 / 1000000000u);
-            if (v == E2UD_RRL_DROP) {
-                e2ud_count(&w->stats->rrl_dropped, 1);
-                continue;
-            }
-            if (v == E2UD_RRL_SLIP) {
-                rl = e2ud_rrl_truncate(resp, rl);
-                e2ud_count(&w->stats->rrl_slipped, 1);
-            }
-        }
+        if (rrl)
+            e2ud_rrl_classify(rrl, &s->addr[i], resp, rl, q->zone, q->authenticated,
+                              &s->ticket[nout]);
         struct mmsghdr *m = &s->out[nout];
         s->iov_out[nout].iov_base = resp;
         s->iov_out[nout].iov_len = rl;
@@ -120,6 +113,30 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
         m->msg_hdr.msg_iov = &s->iov_out[nout];
         m->msg_hdr.msg_iovlen = 1;
         nout++;
+    }
+    if (rrl) {
+        /* counted once the batch is answered, its buckets having loaded in the meantime */
+        int kept = 0;
+        for (int j = 0; j < nout; j++) {
+            int v = e2ud_rrl_count(rrl, &w->rrl, &s->ticket[j], s->out[j].msg_hdr.msg_name,
+                                   t0 / 1000000000u);
+            if (v == E2UD_RRL_DROP) {
+                e2ud_count(&w->stats->rrl_dropped, 1);
+                continue;
+            }
+            if (v == E2UD_RRL_SLIP) {
+                s->iov_out[j].iov_len = e2ud_rrl_truncate(s->iov_out[j].iov_base,
+                                                          s->iov_out[j].iov_len);
+                e2ud_count(&w->stats->rrl_slipped, 1);
+            }
+            if (kept != j) {
+                s->iov_out[kept] = s->iov_out[j];
+                s->out[kept] = s->out[j];
+                s->out[kept].msg_hdr.msg_iov = &s->iov_out[kept];
+            }
+            kept++;
+        }
+        nout = kept;
     }
     for (int sent = 0; sent < nout;) {
         int r = sendmmsg(fd, s->out + sent, (unsigned)(nout - sent), 0);
