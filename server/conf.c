@@ -45,6 +45,7 @@
  *         slip: 2                         # every 2nd limited answer truncated (TC); default 1
  *         table-size: 393241              # buckets (8 octets each)
  *         whitelist: [192.0.2.0/24]       # never limited
+ *         dry-run: off                    # on: count and log only
  *     template:
  *       - id: default                     # the only template: what Knot applies to every zone
  *         global-module: mod-rrl/default  # turns rate limiting on
@@ -591,6 +592,9 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 if (num(d, 1, 1ul << 30, &v) < 0)
                     FAIL("mod-rrl table-size '%s': expected 1 to 2^30 buckets", d);
                 r->table_size = (unsigned)v;
+            } else if (strcmp(k, "dry-run") == 0) {
+                if (onoff(d, &r->dry_run) < 0)
+                    FAIL("mod-rrl dry-run '%s': expected on or off", d);
             } else if (strcmp(k, "whitelist") == 0) {
                 if (r->nwhitelist == E2UD_LIST_MAX)
                     FAIL("more than %d whitelist networks in mod-rrl '%s'", E2UD_LIST_MAX, r->id);
@@ -599,7 +603,7 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 r->nwhitelist++;
             } else {
                 FAIL("unknown item '%s' in section 'mod-rrl' (id, rate-limit, slip, table-size, "
-                     "whitelist)",
+                     "whitelist, dry-run)",
                      k);
             }
         } else if (strcmp(section, "template") == 0) {

@@ -31,6 +31,9 @@
  * (header and question, TC set, our OPT kept), so that a real client behind a forged flood can
  * still retry over TCP. slip 0 drops them all, slip 1 truncates them all (Knot's default).
  *
+ * With dry-run on, answers are counted and the log and statistics say what would have been
+ * held back, but every answer is sent as it is: a way to choose rate-limit from real traffic.
+ *
  * The start of limiting of a bucket (its first limited answer after a second without any) is
  * logged at notice level, at most ten lines a second per worker so that a flood from many
  * forged networks cannot flood the log; /metrics counts every dropped and truncated answer.
@@ -56,6 +59,7 @@ struct e2ud_rrl {
     _Atomic uint64_t *table; /* mmap'ed, bytes long */
     size_t size, bytes;
     unsigned rate, slip;
+    bool dry_run;
     e2ud_net_t whitelist[E2UD_LIST_MAX];
     size_t nwhitelist;
     uint64_t k0, k1; /* the hash key */
@@ -140,11 +144,17 @@ e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
     r->size = c->table_size;
     r->rate = c->rate;
     r->slip = c->slip;
+    r->dry_run = c->dry_run;
     memcpy(r->whitelist, c->whitelist, sizeof(r->whitelist));
     r->nwhitelist = c->nwhitelist;
     r->k0 = key[0];
     r->k1 = key[1];
     return r;
+}
+
+bool e2ud_rrl_dry_run(const e2ud_rrl_t *r)
+{
+    return r->dry_run;
 }
 
 void e2ud_rrl_free(e2ud_rrl_t *r)
@@ -198,7 +208,8 @@ static void log_start(const e2ud_rrl_t *r, const struct sockaddr_storage *from, 
         knot_dname_to_str(dname, name, sizeof(dname));
     e2ud_log(LOG_NOTICE, "rate limiting %s answers%s%s to %s/%u: more than %u a second%s",
              class_names[cls], name ? " for " : "", dname, addr, prefix, r->rate,
-             r->slip == 0   ? " (all dropped)"
+             r->dry_run     ? " (dry run: all answered as they are)"
+             : r->slip == 0 ? " (all dropped)"
              : r->slip == 1 ? " (all sent truncated)"
                             : "");
 }

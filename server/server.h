@@ -102,6 +102,7 @@ typedef struct e2ud_rrl_conf {
     unsigned table_size;              /* buckets; default 393241 */
     e2ud_net_t whitelist[E2UD_LIST_MAX]; /* networks never limited */
     size_t nwhitelist;
+    bool dry_run;                     /* count and log, but send every answer */
 } e2ud_rrl_conf_t;
 
 typedef struct e2ud_conf {
@@ -402,6 +403,8 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
  * e2ud_rrl_truncate of it). */
 int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t *t,
                    const struct sockaddr_storage *from, uint64_t now_s);
+/* Whether r only counts (dry-run: on): the answers it would limit are sent as they are. */
+bool e2ud_rrl_dry_run(const e2ud_rrl_t *r);
 /* Both at once. */
 int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
                    const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,

@@ -117,18 +117,18 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
     if (rrl) {
         /* counted once the batch is answered, its buckets having loaded in the meantime */
         int kept = 0;
+        bool dry = e2ud_rrl_dry_run(rrl);
         for (int j = 0; j < nout; j++) {
             int v = e2ud_rrl_count(rrl, &w->rrl, &s->ticket[j], s->out[j].msg_hdr.msg_name,
                                    t0 / 1000000000u);
-            if (v == E2UD_RRL_DROP) {
-                e2ud_count(&w->stats->rrl_dropped, 1);
+            if (v != E2UD_RRL_PASS)
+                e2ud_count(v == E2UD_RRL_DROP ? &w->stats->rrl_dropped : &w->stats->rrl_slipped,
+                           1);
+            if (v == E2UD_RRL_DROP && !dry)
                 continue;
-            }
-            if (v == E2UD_RRL_SLIP) {
+            if (v == E2UD_RRL_SLIP && !dry)
                 s->iov_out[j].iov_len = e2ud_rrl_truncate(s->iov_out[j].iov_base,
                                                           s->iov_out[j].iov_len);
-                e2ud_count(&w->stats->rrl_slipped, 1);
-            }
             if (kept != j) {
                 s->iov_out[kept] = s->iov_out[j];
                 s->out[kept] = s->out[j];

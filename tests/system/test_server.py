@@ -612,6 +612,7 @@ class Operations(unittest.TestCase):
         text = (f"server:\n    stats-listen: 127.0.0.1@{sport}\n"
                 "mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
                 "  - id: open\n    rate-limit: 10\n    whitelist: [192.0.2.0/24, 127.0.0.0/8]\n"
+                "  - id: dry\n    rate-limit: 10\n    slip: 2\n    dry-run: on\n"
                 "template:\n  - id: default\n    global-module: mod-rrl/%s\n")
         cf = self.conf(text % "strict")
         s = self.start(conf=cf, extra=("-n", "1"))
@@ -677,6 +678,18 @@ class Operations(unittest.TestCase):
         full, tc, none = self.burst(s.port, [number] * 100)
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
         self.assertEqual(sum(metrics()), 186)
+        # dry-run: counted (the worker's 187th to 276th limited, every 2nd a slip) and logged,
+        # but all answered in full
+        with open(cf, "w") as f:
+            f.write(text % "dry")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "generation 3" not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        full, tc, none = self.burst(s.port, [number] * 100)
+        self.assertEqual((len(full), len(tc), none), (100, 0, 0))
+        self.assertEqual(metrics(), (45 + 45 + 3 + 45, 45 + 45 + 2 + 1 + 45))
+        self.assertIn("more than 10 a second (dry run: all answered as they are)", s.logtext())
 
     def test_statistics_endpoint(self):
         sport = daemons.free_port()
