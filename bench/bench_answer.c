@@ -1,7 +1,7 @@
 /*
  * bench/bench_answer.c — e2ud's query path in process, one thread: DNS message in, answer out.
  *
- *   bench_answer DB QUERIES [SECONDS] [--no-index] [--rounds N]
+ *   bench_answer DB QUERIES [SECONDS] [--no-index] [--rrl] [--rounds N]
  *
  * QUERIES is a dnsperf query file (gen_np.py's queries.txt). Each line becomes the DNS message
  * dnsperf sends for it (no EDNS, one question of class IN). The timed loop then does what a UDP
@@ -15,8 +15,12 @@
  * and AA set, NOERROR with an answer record for a number that exists, NXDOMAIN with the SOA
  * otherwise.
  *
- * Without --no-index the store's number index is built first, as e2ud builds it at start.
+ * Without --no-index the store's number index is built first, as e2ud builds it at start. With
+ * --rrl each answer is also counted by a response rate limiter (server/rrl.c) as a UDP worker
+ * does with mod-rrl on: its bucket found as the answer is made, counted once the batch is
+ * answered; the rate is one the run never reaches, the client one address.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,16 +80,18 @@ static bool answer_ok(const uint8_t *m, const uint8_t *resp, size_t rl, uint64_t
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_answer DB QUERIES [SECONDS] [--no-index] [--rounds N]\n");
+        fprintf(stderr,
+                "usage: bench_answer DB QUERIES [SECONDS] [--no-index] [--rrl] [--rounds N]\n");
         return 2;
     }
     double secs = argc > 3 && argv[3][0] != '-' ? atof(argv[3]) : 2.0;
-    bool index = true;
+    bool index = true, with_rrl = false;
     int rounds = 5;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[i + 1]);
         index &= strcmp(argv[i], "--no-index") != 0;
+        with_rrl |= strcmp(argv[i], "--rrl") == 0;
     }
     if (rounds < 1 || rounds > 100 || !(secs > 0)) {
         fprintf(stderr, "bench_answer: SECONDS must be positive, --rounds 1 to 100\n");
@@ -132,6 +138,18 @@ int main(int argc, char **argv)
         goto out;
     }
     have_q = true;
+    e2ud_rrl_conf_t rc = {.rate = 4000000, .slip = 1, .table_size = 393241};
+    e2ud_rrl_t *rrl = with_rrl ? e2ud_rrl_new(&rc) : NULL;
+    if (with_rrl && !rrl) {
+        fprintf(stderr, "bench_answer: cannot make a rate limiter\n");
+        goto out;
+    }
+    static e2ud_rrl_state_t rst;
+    e2ud_rrl_ticket_t tickets[BATCH];
+    struct sockaddr_storage client = {0};
+    ((struct sockaddr_in *)&client)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&client)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint64_t limited = 0;
     /* one pass untimed, checking every answer (and warming the caches) */
     uint64_t noerror = 0, wrong = 0;
     for (size_t i = 0; i < n; i++) {
@@ -155,8 +173,16 @@ int main(int argc, char **argv)
                 for (unsigned step = 0; step < 2; step++)
                     for (unsigned i = 0; i < BATCH; i++)
                         e2ud_qctx_prefetch(&q, m + i * MSG, l[i], step);
-                for (unsigned i = 0; i < BATCH; i++)
-                    e2ud_answer(&q, m + i * MSG, l[i], resp + i * 1232, 1232, NULL, false);
+                for (unsigned i = 0; i < BATCH; i++) {
+                    size_t rl =
+                        e2ud_answer(&q, m + i * MSG, l[i], resp + i * 1232, 1232, NULL, false);
+                    if (rrl)
+                        e2ud_rrl_classify(rrl, &client, resp + i * 1232, rl, q.zone,
+                                          q.authenticated, &tickets[i]);
+                }
+                for (unsigned i = 0; rrl && i < BATCH; i++)
+                    limited += e2ud_rrl_count(rrl, &rst, &tickets[i], &client,
+                                              bt / 1000000000u) != E2UD_RRL_PASS;
                 e2ud_stats_latency(&stats, e2ud_now_ns() - bt, BATCH);
                 done += BATCH;
                 if (++b == n / BATCH)
@@ -174,7 +200,11 @@ int main(int argc, char **argv)
     if (index)
         printf("number index     %zu numbers, %zu bytes\n", ii.entries, ii.bytes);
     printf("ns per query     %.0f (median of %d rounds)\n", ns[rounds / 2], rounds);
-    ret = wrong ? 1 : 0;
+    if (rrl)
+        printf("rate limiting    on, %llu answers limited (0 expected)\n",
+               (unsigned long long)limited);
+    ret = wrong || limited ? 1 : 0;
+    e2ud_rrl_free(rrl);
 out:
     if (have_q)
         e2ud_qctx_free(&q);

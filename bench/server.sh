@@ -47,7 +47,7 @@ python3 ../shared/bench/peers.py "$DATA" $PEERS ours | tee "$W/peers"
 # also read e2ud's PSS after dnsperf has asked the whole query set. Beside it, the floor in the
 # same run: bench/udp_echo (recvmmsg/sendmmsg, no DNS work) under the same dnsperf load, its
 # CPU per query being what the kernel alone costs on this machine today; and e2ud again without
-# its number index (store-index: off), to show what the index saves.
+# its number index (store-index: off), to show what the index saves, and with rate limiting on.
 . "$ROOT/bench/lib.sh"
 "$ROOT/$B/tools/e2uctl/e2uctl" -d "$W/db" --no-sync import "$DATA/1.e164.arpa.zone" > /dev/null
 load() { # PID PORT -> "qps cpu_us_per_query wait% idle%" (dnsperf as peers.py runs it; how
@@ -66,8 +66,18 @@ wait $EPID 2>/dev/null || true
 ECHO_QPS=$1 ECHO_CPU=$2 ECHO_SCHED="waited for a core $3 % of its runnable time, machine $4 % idle"
 # e2ud as peers.py ran it, then with its number index off (store-index: off), same load
 printf 'server:\n    store-index: off\n' > "$W/noindex.conf"
+# and with response rate limiting on, at a rate this load never reaches (dnsperf asks from one
+# address): what counting every answer against its bucket costs
+cat > "$W/rrl.conf" <<EOF
+mod-rrl:
+  - id: bench
+    rate-limit: 4000000
+template:
+  - id: default
+    global-module: mod-rrl/bench
+EOF
 E2UD_CPU=
-for conf in "" "$W/noindex.conf"; do
+for conf in "" "$W/noindex.conf" "$W/rrl.conf"; do
     PORT=$(free_port)
     "$ROOT/$B/server/e2ud" -d "$W/db" -l "127.0.0.1@$PORT" -n "${E2UD_WORKERS:-1}" \
         ${conf:+-c "$conf"} 2> "$W/log" &
@@ -79,8 +89,13 @@ for conf in "" "$W/noindex.conf"; do
     wait $EPID 2>/dev/null || true
     EPID=
     store=$(du -sm "$W/db" | cut -f1)
+    case $conf in
+        "") what= ;;
+        *noindex*) what=" without number index" ;;
+        *) what=" with rate limiting (mod-rrl, limit not reached)" ;;
+    esac
     printf 'e2ud%s after %ss of dnsperf: PSS %s MiB (store %s MiB on disk), %s qps, %s us/query\n' \
-        "${conf:+ without number index}" "${DUR:-10}" "$pss" "$store" "$1" "$2"
+        "$what" "${DUR:-10}" "$pss" "$store" "$1" "$2"
     printf '    (e2ud waited for a core %s %% of its runnable time, machine %s %% idle)\n' "$3" "$4"
     [ -n "$conf" ] || E2UD_CPU=$2
 done
@@ -91,11 +106,16 @@ printf '    (the echo %s)\n' "$ECHO_SCHED"
 echo '    dnsperf runs on the same cores: a server that waits for a core while runnable is held'
 echo '    back by the load generator, not by its own work'
 # the user-space part of e2ud's CPU per query alone: the query path in process, no socket
-for flag in "" --no-index; do
+for flag in "" --no-index --rrl; do
     ns=$("$ROOT/$B/bench/bench_answer" "$W/db" "$DATA/queries.txt" 1 $flag |
         awk '/^ns per query/ { print $4 }')
+    case $flag in
+        "") what= ;;
+        --no-index) what=" without number index" ;;
+        *) what=" with rate limiting" ;;
+    esac
     printf 'e2ud query path in process%s (bench/bench_answer, median of five 1 s rounds): %s' \
-        "${flag:+ without number index}" "$ns"
+        "$what" "$ns"
     echo ' ns/query'
 done
 # the query-rate target is a ratio to Knot's figure of the same run; the floor's ratio beside it

@@ -4,10 +4,10 @@
  *
  *     udp_echo ADDR PORT
  *
- * One thread, one socket, recvmmsg and sendmmsg in batches of 64, as e2ud's UDP worker does
- * (server/udp.c) but with no parsing, no lookup and no answer to build: what is left is the
- * kernel's cost of taking a datagram in and sending one out, which on loopback is most of a
- * DNS server's CPU time. bench/server.sh runs it beside e2ud under the same dnsperf load, so
+ * One thread, one socket with e2ud's buffer sizes, recvmmsg and sendmmsg in batches of 64, as
+ * e2ud's UDP worker does (server/udp.c) but with no parsing, no lookup and no answer to build:
+ * what is left is the kernel's cost of taking a datagram in and sending one out, which on
+ * loopback is most of a DNS server's CPU time. bench/server.sh runs it beside e2ud under the same dnsperf load, so
  * that e2ud's CPU per query can be read against the floor measured in the same run
  * (../shared/bench/README.md quotes 4.2 µs from another day on another machine).
  * Runs until SIGTERM or SIGINT.
@@ -39,6 +39,12 @@ int main(int argc, char **argv)
         perror("udp_echo: bind");
         return 1;
     }
+    /* the socket buffers e2ud's workers ask for (server/udp.c): with the default 208 KiB, the
+     * queries that arrive while the echo waits for a core overflow it, and each one lost holds
+     * one of dnsperf's outstanding queries until its 5 s timeout */
+    int sz = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     static uint8_t buf[BATCH][MSG_MAX];
     static struct sockaddr_in from[BATCH];
     static struct iovec iov[BATCH];

@@ -228,12 +228,14 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
     }
     /* the question (the answer echoes it; a FORMERR without one has none) */
     const uint8_t *qname = NULL;
+    size_t qlen = 0;
     uint16_t qtype = 0;
     if (knot_wire_get_qdcount(resp) == 1) {
         size_t end = skip_name(resp, len, KNOT_WIRE_HEADER_SIZE);
         if (end && end + 4 <= len && (resp[KNOT_WIRE_HEADER_SIZE] & 0xc0) == 0 &&
             end - KNOT_WIRE_HEADER_SIZE <= KNOT_DNAME_MAXLEN) {
             qname = resp + KNOT_WIRE_HEADER_SIZE;
+            qlen = end - KNOT_WIRE_HEADER_SIZE;
             qtype = knot_wire_read_u16(resp + end);
         }
     }
@@ -269,13 +271,13 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
     }
     key[k++] = (uint8_t)cls;
     if (name) {
-        size_t nl = knot_dname_size(name);
+        size_t nl = name == qname ? qlen : knot_dname_size(name);
         if (nl > KNOT_DNAME_MAXLEN)
             nl = KNOT_DNAME_MAXLEN;
-        for (size_t i = 0; i < nl; i++) {
-            uint8_t ch = name[i];
-            key[k++] = ch >= 'A' && ch <= 'Z' ? (uint8_t)(ch + 32) : ch;
-        }
+        /* lengths are below 64, so only the letters change */
+        for (size_t i = 0; i < nl; i++)
+            key[k + i] = (uint8_t)((unsigned)(name[i] - 'A') < 26u ? name[i] + 32 : name[i]);
+        k += nl;
     }
     t->exempt = false;
     t->hash = e2ud_siphash(r->k0, r->k1, key, k);
