@@ -16,6 +16,7 @@ Usage: test_server.py E2UD E2UCTL   (runs with /usr/bin/python3: it needs dnspyt
 import os
 import random
 import re
+import select
 import signal
 import socket
 import struct
@@ -572,33 +573,39 @@ class Operations(unittest.TestCase):
         self.assertIn("REFUSED", seen)
         self.assertEqual(set(seen), {"NOERROR", "REFUSED"})
 
-    def burst(self, port, names, rdtype="NAPTR", tries=5):
-        """Send one UDP question per name (or (name, type)) from one socket within one second
-        of CLOCK_MONOTONIC
-        (the clock e2ud's rate limiter counts seconds by) and collect the answers: (full, the
-        truncated ones, how many got none). A burst whose answers did not all come back in the
-        second it started in is sent again, at the start of a later second."""
+    def burst(self, port, names, rdtype="NAPTR", sources=("127.0.0.1",), tries=5):
+        """Send one UDP question per name (or (name, type)), from the source addresses in turn,
+        within one second of CLOCK_MONOTONIC (the clock e2ud's rate limiter counts seconds by),
+        and collect the answers: (full, the truncated ones, how many got none). A burst whose
+        answers did not all come back in the second it started in is sent again, at the start
+        of a later second."""
         for _ in range(tries):
             while time.monotonic() % 1 > 0.05:
                 time.sleep(0.01)
             start = int(time.monotonic())
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.settimeout(0.3)
+            socks = []
+            for a in sources:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind((a, 0))
+                sock.setblocking(False)
+                socks.append(sock)
             for i, name in enumerate(names):
                 name, qtype = name if isinstance(name, tuple) else (name, rdtype)
                 q = dns.message.make_query(name, qtype, use_edns=0)
                 q.id = i
                 q.flags &= ~dns.flags.RD
-                sock.sendto(q.to_wire(), ("127.0.0.1", port))
+                socks[i % len(socks)].sendto(q.to_wire(), ("127.0.0.1", port))
             full, tc, last = [], [], start
-            try:
-                while True:
+            while True:
+                ready, _, _ = select.select(socks, [], [], 0.3)
+                if not ready:
+                    break
+                for sock in ready:
                     m = dns.message.from_wire(sock.recv(65535))
                     last = time.monotonic()
                     (tc if m.flags & dns.flags.TC else full).append(m)
-            except socket.timeout:
-                pass
-            sock.close()
+            for sock in socks:
+                sock.close()
             # an answer sent in the next second would have been counted against full buckets
             if int(last) == start:
                 return full, tc, len(names) - len(full) - len(tc)
@@ -611,7 +618,7 @@ class Operations(unittest.TestCase):
         sport = daemons.free_port()
         text = (f"server:\n    stats-listen: 127.0.0.1@{sport}\n"
                 "mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
-                "  - id: open\n    rate-limit: 10\n    whitelist: [192.0.2.0/24, 127.0.0.0/8]\n"
+                "  - id: open\n    rate-limit: 10\n    whitelist: [192.0.2.0/24, 127.0.1.0/24]\n"
                 "  - id: dry\n    rate-limit: 10\n    slip: 2\n    dry-run: on\n"
                 "template:\n  - id: default\n    global-module: mod-rrl/%s\n")
         cf = self.conf(text % "strict")
@@ -640,6 +647,12 @@ class Operations(unittest.TestCase):
             self.assertEqual((m.answer, m.authority, m.additional), ([], [], []))
             self.assertEqual(m.edns, 0)
             self.assertEqual(m.question[0].name, dns.name.from_text(number))
+        # the network counts, not the address: 127.0.0.1 and 127.0.0.2 share a /24 (the worker
+        # has limited 90 answers: its 91st to 180th, every 2nd a slip), 127.0.1.1 has its own
+        full, tc, none = self.burst(s.port, [number] * 100, sources=("127.0.0.1", "127.0.0.2"))
+        self.assertEqual((len(full), len(tc), none), (10, 45, 45))
+        full, tc, none = self.burst(s.port, [number] * 100, sources=("127.0.0.1", "127.0.1.1"))
+        self.assertEqual((len(full), len(tc), none), (20, 40, 40))
         # NXDOMAIN is counted by zone, not by name: 100 different absent names share a bucket
         absent = [f"{i}.9.9.9.1.2.3.4.5.6.{ORIGIN}" for i in range(100)]
         full, tc, none = self.burst(s.port, absent)
@@ -652,22 +665,23 @@ class Operations(unittest.TestCase):
                 ("example.com.", "A")]
         full, tc, none = self.burst(s.port, five * 10)
         self.assertEqual((len(full), len(tc), none), (50, 0, 0))
-        # the eleventh of each is over the limit: 5 limited, the worker's 181st to 185th, of
+        # the eleventh of each is over the limit: 5 limited, the worker's 351st to 355th, of
         # which the even ones slip
         full, tc, none = self.burst(s.port, five * 11)
         self.assertEqual((len(full), len(tc), none), (50, 2, 3))
         # over TCP nothing is limited, in the same second as a burst that was
         full, tc, none = self.burst(s.port, [number] * 11)
-        self.assertEqual((len(full), len(tc), none), (10, 1, 0))  # the 186th limited: a slip
+        self.assertEqual((len(full), len(tc), none), (10, 1, 0))  # the 356th limited: a slip
         m = ask(s.port, number, "NAPTR", tcp=True)
         self.assertEqual((m.rcode(), len(m.answer)), (dns.rcode.NOERROR, 1))
         dropped, slipped = metrics()
-        self.assertEqual((dropped, slipped), (45 + 45 + 3, 45 + 45 + 2 + 1))
+        self.assertEqual((dropped, slipped), (178, 178))  # 45 + 45 + 40 + 45, and 3 or 2 + 1
         self.assertIn("rate limiting normal answers for 3.2.1.0.5.5.5.5.1.2.1.e164.arpa. to "
                       "127.0.0.0/24: more than 10 a second", s.logtext())
         self.assertIn("rate limiting nxdomain answers for 1.e164.arpa. to 127.0.0.0/24",
                       s.logtext())
-        # the whitelisted loopback, by reload: all 100 answered; slip defaults to 1 (Knot's)
+        # by reload, a whitelist and the default slip (1, Knot's): from the whitelisted
+        # 127.0.1.1 all 100 answered; from 127.0.0.1 every limited answer truncated
         with open(cf, "w") as f:
             f.write(text % "open")
         s.proc.send_signal(signal.SIGHUP)
@@ -675,10 +689,12 @@ class Operations(unittest.TestCase):
         while "generation 2" not in s.logtext() and time.time() < deadline:
             time.sleep(0.1)
         self.assertIn("generation 2", s.logtext())
-        full, tc, none = self.burst(s.port, [number] * 100)
+        full, tc, none = self.burst(s.port, [number] * 100, sources=("127.0.1.1",))
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
-        self.assertEqual(sum(metrics()), 186)
-        # dry-run: counted (the worker's 187th to 276th limited, every 2nd a slip) and logged,
+        full, tc, none = self.burst(s.port, [number] * 100)
+        self.assertEqual((len(full), len(tc), none), (10, 90, 0))
+        self.assertEqual(metrics(), (178, 178 + 90))
+        # dry-run: counted (the worker's 447th to 536th limited, every 2nd a slip) and logged,
         # but all answered in full
         with open(cf, "w") as f:
             f.write(text % "dry")
@@ -688,7 +704,7 @@ class Operations(unittest.TestCase):
             time.sleep(0.1)
         full, tc, none = self.burst(s.port, [number] * 100)
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
-        self.assertEqual(metrics(), (45 + 45 + 3 + 45, 45 + 45 + 2 + 1 + 45))
+        self.assertEqual(metrics(), (178 + 45, 268 + 45))
         self.assertIn("more than 10 a second (dry run: all answered as they are)", s.logtext())
 
     def test_statistics_endpoint(self):
