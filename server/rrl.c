@@ -46,6 +46,7 @@
 #include <sys/random.h>
 #include <syslog.h>
 
+#include "e2u/hash.h"
 #include "server.h"
 
 #define LARGE       1024 /* octets: an answer this large is of kind "large" */
@@ -64,60 +65,6 @@ struct e2ud_rrl {
     size_t nwhitelist;
     uint64_t k0, k1; /* the hash key */
 };
-
-/* --- SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit hash ----------------------- */
-
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-    return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = rotl(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = rotl(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = rotl(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = rotl(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = rotl(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = rotl(v2, 32);                                                                         \
-    } while (0)
-
-uint64_t e2ud_siphash(uint64_t k0, uint64_t k1, const uint8_t *m, size_t n)
-{
-    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = 0;
-        for (unsigned j = 0; j < 8; j++)
-            w |= (uint64_t)m[i + j] << (8 * j); /* little-endian words */
-        v3 ^= w;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= w;
-    }
-    uint64_t last = (uint64_t)n << 56;
-    for (unsigned j = 0; i + j < n; j++)
-        last |= (uint64_t)m[i + j] << (8 * j);
-    v3 ^= last;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= last;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
 
 /* --- the table -------------------------------------------------------------------------------- */
 
@@ -280,7 +227,7 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
         k += nl;
     }
     t->exempt = false;
-    t->hash = e2ud_siphash(r->k0, r->k1, key, k);
+    t->hash = e2u_siphash(r->k0, r->k1, key, k);
     t->cls = (uint8_t)cls;
     t->name = name;
     /* the bucket is a cache miss in a large table: start loading it now, count it later */

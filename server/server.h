@@ -412,9 +412,6 @@ int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_st
 /* Cut the answer resp[len] down to its header and question, with TC set and its OPT kept (RFC
  * 6891 §6.1.1), in place; returns the new length. */
 size_t e2ud_rrl_truncate(uint8_t *resp, size_t len);
-/* SipHash-2-4 of m[n] under the key (k0, k1), the words read little-endian as the reference
- * does. */
-uint64_t e2ud_siphash(uint64_t k0, uint64_t k1, const uint8_t *m, size_t n);
 
 /* --- the query path ------------------------------------------------------------------------- */
 

@@ -30,6 +30,7 @@
 #include "e2u/uri.h"
 #include "e2u/ddds.h"
 #include "e2u/route.h"
+#include "e2u/hash.h"
 
 #define E2U_VERSION "0.1.0"
 

@@ -92,6 +92,7 @@
 
 #include "core/internal.h"
 #include "e2u/dname.h"
+#include "e2u/hash.h"
 #include "e2u/resolve.h"
 #include "resolve/source.h"
 #include "resolve/stub.h"
@@ -912,55 +913,8 @@ static void heap_update(stub_t *s, uint32_t idx)
 
 /* --- the cache -------------------------------------------------------------------------------- */
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
-
-/* SipHash-2-4 (Aumasson and Bernstein), so that names chosen by a zone's owner cannot be made
- * to collide in the table. */
-static uint64_t siphash(const uint8_t *in, size_t len, uint64_t k0, uint64_t k1)
-{
-    uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t m = 0;
-        for (int j = 7; j >= 0; j--)
-            m = (m << 8) | in[i + (size_t)j];
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t j = 0; i + j < len; j++)
-        b |= (uint64_t)in[i + j] << (8 * j);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
+/* Keys are names a zone's owner chooses: hashed with SipHash under a key drawn at start
+ * (e2u/hash.h), so that nobody can choose names that collide in the table. */
 
 static size_t lower_key(uint8_t *key, const uint8_t *qname)
 {
@@ -1061,7 +1015,7 @@ static void cache_insert(stub_t *s, const uint8_t *qname, e2u__ans_kind_t kind,
         size += r->rr[i].len;
     if (size > CACHE_BYTES_MAX / 16)
         return;
-    uint64_t h = siphash(key, klen, c->k0, c->k1);
+    uint64_t h = e2u_siphash(c->k0, c->k1, key, klen);
     uint32_t ei = cache_find(c, key, klen, h);
     if (ei == NONE) {
         if (c->nefree)
@@ -1126,7 +1080,7 @@ static uint32_t cache_lookup(stub_t *s, const uint8_t *qname, uint64_t now)
     size_t klen = lower_key(key, qname);
     if (!klen || !c->nfill)
         return NONE;
-    uint32_t ei = cache_find(c, key, klen, siphash(key, klen, c->k0, c->k1));
+    uint32_t ei = cache_find(c, key, klen, e2u_siphash(c->k0, c->k1, key, klen));
     if (ei == NONE || !c->e[ei].kind || c->e[ei].expires <= now)
         return NONE;
     return ei;

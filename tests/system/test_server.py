@@ -639,6 +639,15 @@ class Operations(unittest.TestCase):
             return (v['e2ud_rrl_answers_total{action="dropped"}'],
                     v['e2ud_rrl_answers_total{action="slipped"}'])
 
+        def reload(rrl_id, generation):
+            with open(cf, "w") as f:
+                f.write(text % rrl_id)
+            s.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while f"generation {generation}" not in s.logtext() and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertIn(f"generation {generation}", s.logtext())
+
         number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
         # 100 questions for one number, in mixed case (one name all the same): 10 answered,
         # 90 over the limit, of which every 2nd goes out truncated and the others not at all
@@ -697,25 +706,14 @@ class Operations(unittest.TestCase):
                       s.logtext())
         # by reload, a whitelist and the default slip (1, Knot's): from the whitelisted
         # 127.0.1.1 all 100 answered; from 127.0.0.1 every limited answer truncated
-        with open(cf, "w") as f:
-            f.write(text % "open")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while "generation 2" not in s.logtext() and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertIn("generation 2", s.logtext())
+        reload("open", 2)
         full, tc, none = self.burst(s.port, [number] * 100, sources=("127.0.1.1",))
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
         full, tc, none = self.burst(s.port, [number] * 100)
         self.assertEqual((len(full), len(tc), none), (10, 90, 0))
         self.assertEqual(metrics(), (178 + x, 268 + x))
         # dry-run: counted (90 limited, every 2nd a slip) and logged, but all answered in full
-        with open(cf, "w") as f:
-            f.write(text % "dry")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while "generation 3" not in s.logtext() and time.time() < deadline:
-            time.sleep(0.1)
+        reload("dry", 3)
         full, tc, none = self.burst(s.port, [number] * 100)
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
         self.assertEqual(metrics(), (223 + x, 313 + x))
