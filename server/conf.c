@@ -567,6 +567,10 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 list = z->master;
                 n = &z->nmaster;
                 idx = find_id(d, c->remotes, c->nremotes, sizeof(e2ud_remote_t));
+            } else if (strcmp(k, "module") == 0) {
+                FAIL("zone '%s': e2ud has no per-zone modules; rate limiting is for all zones "
+                     "(template: - id: default, global-module: mod-rrl/ID)",
+                     z->name);
             } else {
                 FAIL("unknown item '%s' in section 'zone' (domain, acl, notify, master)", k);
             }

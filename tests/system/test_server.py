@@ -414,7 +414,9 @@ class Operations(unittest.TestCase):
                           (rrl + on.replace("mod-rrl/r1", "mod-stats"),
                            "global-module 'mod-stats': e2ud has one module, mod-rrl"),
                           (rrl + on.replace("default", "slaves"),
-                           "template 'slaves': e2ud has only the default template")):
+                           "template 'slaves': e2ud has only the default template"),
+                          (rrl + "zone:\n  - domain: 1.e164.arpa\n    module: mod-rrl/r1\n",
+                           "zone '1.e164.arpa': e2ud has no per-zone modules")):
             p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
                                text=True)
             self.assertEqual(p.returncode, 1, text)
