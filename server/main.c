@@ -259,6 +259,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sc->nlisten; i++)
             e2ud_log(LOG_INFO, "serving %s on %s (UDP and TCP)", sc->db, sc->listen[i].text);
         e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp, ntcp);
+        if (sc->rrl >= 0)
+            e2ud_rrl_log_conf(&sc->rrls[sc->rrl]);
     }
     bool signalled = false;
     while (!atomic_load(&srv.stop)) {

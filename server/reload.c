@@ -176,6 +176,10 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
     }
     /* c stays valid after the publish: only this thread replaces the server's reference */
     const e2ud_conf_t *cc = &c->conf;
+    bool rrl_before;
+    pthread_mutex_lock(&srv->cfg_lock);
+    rrl_before = srv->cfg->rrl != NULL;
+    pthread_mutex_unlock(&srv->cfg_lock);
     e2ud_log_open(cc->log_target, cc->log_level);
     e2ud_cfg_publish(srv, c);
     e2ud_stats_config(c->gen, 1);
@@ -183,6 +187,8 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
              "configuration %s reloaded (generation %llu): %zu zones, %zu ACLs, %zu keys, "
              "%zu remotes",
              path, (unsigned long long)c->gen, cc->nzones, cc->nacls, cc->nkeys, cc->nremotes);
+    if (cc->rrl >= 0 || rrl_before)
+        e2ud_rrl_log_conf(cc->rrl >= 0 ? &cc->rrls[cc->rrl] : NULL);
     if (later[0])
         e2ud_log(LOG_NOTICE, "reload: changed settings that take effect at restart: %s", later);
     /* the threads of the new configuration (each logs what goes wrong; the rest applies) */

@@ -99,6 +99,27 @@ e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
     return r;
 }
 
+void e2ud_rrl_log_conf(const e2ud_rrl_conf_t *c)
+{
+    if (!c) {
+        e2ud_log(LOG_INFO, "response rate limiting: off");
+        return;
+    }
+    char slip[80];
+    if (c->slip == 0)
+        snprintf(slip, sizeof(slip), "limited answers dropped");
+    else if (c->slip == 1)
+        snprintf(slip, sizeof(slip), "limited answers sent truncated");
+    else
+        snprintf(slip, sizeof(slip), "one in %u limited answers sent truncated, the others dropped",
+                 c->slip);
+    e2ud_log(LOG_INFO,
+             "response rate limiting (mod-rrl '%s'): %u answers a second per network, kind "
+             "and name; %s; %zu whitelisted networks; %u buckets%s",
+             c->id, c->rate, slip, c->nwhitelist, c->table_size,
+             c->dry_run ? "; dry run: nothing held back" : "");
+}
+
 bool e2ud_rrl_dry_run(const e2ud_rrl_t *r)
 {
     return r->dry_run;

@@ -403,6 +403,8 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
  * e2ud_rrl_truncate of it). */
 int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t *t,
                    const struct sockaddr_storage *from, uint64_t now_s);
+/* Log at info level what c does (NULL: that rate limiting is off). */
+void e2ud_rrl_log_conf(const e2ud_rrl_conf_t *c);
 /* Whether r only counts (dry-run: on): the answers it would limit are sent as they are. */
 bool e2ud_rrl_dry_run(const e2ud_rrl_t *r);
 /* Both at once. */

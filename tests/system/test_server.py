@@ -650,6 +650,13 @@ class Operations(unittest.TestCase):
                 time.sleep(0.1)
             self.assertIn(f"generation {generation}", s.logtext())
 
+        said = ("response rate limiting (mod-rrl 'strict'): 10 answers a second per network, "
+                "kind and name; one in 2 limited answers sent truncated, the others dropped; 0 "
+                "whitelisted networks; 393241 buckets\n")
+        deadline = time.time() + 5  # logged just after the first answers can be given
+        while said not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn(said, s.logtext())
         number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
         # 100 questions for one number, in mixed case (one name all the same): 10 answered,
         # 90 over the limit, of which every 2nd goes out truncated and the others not at all
@@ -709,6 +716,8 @@ class Operations(unittest.TestCase):
         # by reload, a whitelist and the default slip (1, Knot's): from the whitelisted
         # 127.0.1.1 all 100 answered; from 127.0.0.1 every limited answer truncated
         reload("open", 2)
+        self.assertIn("(mod-rrl 'open'): 10 answers a second per network, kind and name; "
+                      "limited answers sent truncated; 2 whitelisted networks", s.logtext())
         full, tc, none = self.burst(s.port, [number] * 100, sources=("127.0.1.1",))
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
         full, tc, none = self.burst(s.port, [number] * 100)
@@ -716,6 +725,7 @@ class Operations(unittest.TestCase):
         self.assertEqual(metrics(), (178 + x, 268 + x))
         # dry-run: counted (90 limited, every 2nd a slip) and logged, but all answered in full
         reload("dry", 3)
+        self.assertIn("393241 buckets; dry run: nothing held back", s.logtext())
         full, tc, none = self.burst(s.port, [number] * 100)
         self.assertEqual((len(full), len(tc), none), (100, 0, 0))
         self.assertEqual(metrics(), (223 + x, 313 + x))
