@@ -20,12 +20,16 @@
  *   normal    the rest; the question's name
  * Names are compared without regard to case (a 0x20-randomised name is the same name).
  *
- * Buckets. The table holds table-size buckets, each one 64-bit word updated by compare-and-swap,
- * so UDP workers share it without a lock (SO_REUSEPORT spreads one client's ports over all of
- * them, and the limit must be one limit). A bucket is found by a keyed hash (SipHash-2-4, key
- * drawn at start, so that nobody can pick names that collide on purpose) and holds 24 more
- * bits of that hash to tell its owner from another kind that falls on the same bucket, which
- * then takes it over. Each bucket has rate-limit tokens per second: at the first answer of a
+ * Buckets. The table holds table-size buckets (rounded up to a multiple of 8), each one 64-bit
+ * word updated by compare-and-swap, so UDP workers share it without a lock (SO_REUSEPORT spreads
+ * one client's ports over all of them, and the limit must be one limit). A keyed hash
+ * (SipHash-2-4, e2u/hash.h, its key drawn when the table is made, so that nobody can pick names
+ * that collide on purpose) picks a set of 8 buckets, one cache line; 24 more bits of it, kept
+ * in the bucket, tell which of the 8 is the kind's. A kind not in its set takes over the bucket
+ * least worth keeping: an empty one, else one unused this second, else the least used, and a
+ * bucket that is limiting only when all 8 are: so that a flood of other answers through the
+ * same set (ordinary traffic, each name once) does not reset the count of the kind that is
+ * being limited. Each bucket has rate-limit tokens per second: at the first answer of a
  * new second it is full again, and each answer takes one. With none left the answer is
  * limited: dropped, except that every slip-th limited answer of a worker goes out truncated
  * (header and question, TC set, our OPT kept), so that a real client behind a forged flood can
@@ -52,6 +56,7 @@
 #define LARGE       1024 /* octets: an answer this large is of kind "large" */
 #define LOG_PER_SEC 10   /* start-of-limiting lines a second per worker */
 #define TOKENS_MAX  0x3fffffu
+#define WAYS        8 /* buckets in a set: one cache line */
 
 enum { CLS_NORMAL, CLS_EMPTY, CLS_LARGE, CLS_ANY, CLS_NXDOMAIN, CLS_ERROR };
 static const char *const class_names[] = {"normal", "empty", "large", "any", "nxdomain", "error"};
@@ -76,7 +81,8 @@ e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
     /* zeroed pages from the kernel, touched only where a bucket is used; in 2 MiB pages where
      * the kernel allows (transparent huge pages on madvise): each answer's bucket is a random
      * place in the table, and with 4 KiB pages most would also miss the TLB */
-    r->bytes = (size_t)c->table_size * sizeof(*r->table);
+    size_t size = ((size_t)c->table_size + WAYS - 1) / WAYS * WAYS; /* whole sets */
+    r->bytes = size * sizeof(*r->table);
     void *t = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     uint64_t key[2];
     if (t == MAP_FAILED || getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
@@ -88,7 +94,7 @@ e2ud_rrl_t *e2ud_rrl_new(const e2ud_rrl_conf_t *c)
     if (r->bytes >= (2u << 20))
         madvise(t, r->bytes, MADV_HUGEPAGE); /* advice: no harm done when refused */
     r->table = t;
-    r->size = c->table_size;
+    r->size = size;
     r->rate = c->rate;
     r->slip = c->slip;
     r->dry_run = c->dry_run;
@@ -135,9 +141,23 @@ void e2ud_rrl_free(e2ud_rrl_t *r)
 
 /* The bucket of hash h: its low 32 bits scaled to the table (a multiplication, not a division);
  * the top 24 are the bucket's fingerprint. */
-static inline size_t bucket_of(const e2ud_rrl_t *r, uint64_t h)
+static inline size_t set_of(const e2ud_rrl_t *r, uint64_t h)
 {
-    return (size_t)(((h & 0xffffffffu) * (uint64_t)r->size) >> 32);
+    return (size_t)(((h & 0xffffffffu) * (uint64_t)(r->size / WAYS)) >> 32) * WAYS;
+}
+
+/* How willingly the bucket b is given to another kind at second sec: an empty one first, then
+ * one not used this second, then the one with the most tokens left (the least used), and one
+ * that is limiting last of all. Higher is more willing. */
+static inline uint64_t give_up(uint64_t b, uint64_t sec)
+{
+    if (b == 0)
+        return UINT64_MAX;
+    if (((b >> 24) & 0xffff) != sec)
+        return UINT64_MAX - 1;
+    if (b & 2)
+        return 0;
+    return 1 + ((b >> 2) & TOKENS_MAX);
 }
 
 /* The end of the name at resp[pos] (labels, or a compression pointer), or 0 past len. */
@@ -252,7 +272,7 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
     t->cls = (uint8_t)cls;
     t->name = name;
     /* the bucket is a cache miss in a large table: start loading it now, count it later */
-    __builtin_prefetch(&r->table[bucket_of(r, t->hash)], 1);
+    __builtin_prefetch(&r->table[set_of(r, t->hash)], 1);
 }
 
 int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t *t,
@@ -261,12 +281,29 @@ int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t 
     if (t->exempt)
         return E2UD_RRL_PASS;
     uint64_t h = t->hash;
-    _Atomic uint64_t *b = &r->table[bucket_of(r, h)];
+    _Atomic uint64_t *set = &r->table[set_of(r, h)];
 
     /* bucket: fingerprint 24 bits | second 16 | tokens 22 | limited this second | limited in
      * the second before */
     uint64_t fp = h >> 40, sec = now_s & 0xffff;
-    uint64_t old = atomic_load_explicit(b, memory_order_relaxed), nw;
+    /* the kind's bucket in its set (one cache line), or the one it takes over */
+    _Atomic uint64_t *b = NULL;
+    uint64_t old = 0, best = 0;
+    for (unsigned i = 0; i < WAYS; i++) {
+        uint64_t v = atomic_load_explicit(&set[i], memory_order_relaxed);
+        if (v != 0 && (v >> 40) == fp) {
+            b = &set[i];
+            old = v;
+            break;
+        }
+        uint64_t g = give_up(v, sec);
+        if (!b || g > best) {
+            b = &set[i];
+            old = v;
+            best = g;
+        }
+    }
+    uint64_t nw;
     bool limited, starts;
     do {
         uint64_t tokens, cur, prev;

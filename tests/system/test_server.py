@@ -731,6 +731,33 @@ class Operations(unittest.TestCase):
         self.assertEqual(metrics(), (223 + x, 313 + x))
         self.assertIn("more than 10 a second (dry run: all answered as they are)", s.logtext())
 
+    def test_rate_limiting_under_other_traffic(self):
+        """A limited kind keeps its count while other answers pass through the same table: with
+        8 buckets (one set), 100 NXDOMAIN questions from one network, each followed by a
+        question for another number that exists, still get 10 answers (and, slip 2, 45
+        truncated); the 100 others, each asked once, are all answered."""
+        zf = os.path.join(self.tmp, "many")
+        with open(zf, "w") as f:
+            f.write(SMALL_ZONE)
+            for i in range(100):
+                f.write(f'{owner(f"21555501{i:02d}")} NAPTR 10 100 "u" "E2U+sip" '
+                        f'"!^.*$!sip:u{i}@example.com!" .\n')
+        db = os.path.join(self.tmp, "many-store")
+        ctl(db, "import", zf)
+        cf = self.conf("mod-rrl:\n  - id: r\n    rate-limit: 10\n    slip: 2\n"
+                       "    table-size: 8\ntemplate:\n  - id: default\n"
+                       "    global-module: mod-rrl/r\n")
+        s = E2ud(db, conf=cf, extra=("-n", "1"))
+        self.servers.append(s)
+        names = []
+        for i in range(100):
+            names.append(f"{i}.9.9.9.1.2.3.4.5.6.{ORIGIN}")
+            names.append(owner(f"21555501{i:02d}") + "." + ORIGIN)
+        full, tc, none = self.burst(s.port, names)
+        nx = [m for m in full if m.rcode() == dns.rcode.NXDOMAIN]
+        self.assertEqual(len(full) - len(nx), 100)
+        self.assertEqual((len(nx), len(tc), none), (10, 45, 45))
+
     def test_statistics_endpoint(self):
         sport = daemons.free_port()
         cf = self.conf(f"server:\n    stats-listen: 127.0.0.1@{sport}\n")
