@@ -49,8 +49,9 @@ e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf)
         return NULL;
     }
     if (c->conf.rrl >= 0 && !(c->rrl = e2ud_rrl_new(&c->conf.rrls[c->conf.rrl]))) {
-        e2ud_log(LOG_CRIT, "mod-rrl '%s': no memory for %u buckets", c->conf.rrls[c->conf.rrl].id,
-                 c->conf.rrls[c->conf.rrl].table_size);
+        e2ud_log(LOG_CRIT, "mod-rrl '%s': cannot make a table of %u buckets (no memory, or no "
+                 "random key)",
+                 c->conf.rrls[c->conf.rrl].id, c->conf.rrls[c->conf.rrl].table_size);
         e2ud_keys_free(c);
         e2ud_conf_free(&c->conf);
         free(c);
