@@ -125,10 +125,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sin->sin_family = AF_INET;
         sin->sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
         second++; /* a new second for each input: its bucket is full */
-        CHECK(e2ud_rrl_check(rrl, &st, &from, resp, n, qctx.zone, false, second) ==
-              E2UD_RRL_PASS);
-        CHECK(e2ud_rrl_check(rrl, &st, &from, resp, n, qctx.zone, false, second) ==
-              E2UD_RRL_SLIP);
+        e2ud_rrl_ticket_t tk;
+        e2ud_rrl_classify(rrl, &from, resp, n, qctx.zone, false, &tk);
+        CHECK(e2ud_rrl_count(rrl, &st, &tk, &from, second) == E2UD_RRL_PASS);
+        CHECK(e2ud_rrl_count(rrl, &st, &tk, &from, second) == E2UD_RRL_SLIP);
         uint16_t qd = knot_wire_get_qdcount(resp);
         size_t t = e2ud_rrl_truncate(resp, n);
         CHECK(t >= KNOT_WIRE_HEADER_SIZE && t <= n);

@@ -177,10 +177,7 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
     }
     /* c stays valid after the publish: only this thread replaces the server's reference */
     const e2ud_conf_t *cc = &c->conf;
-    bool rrl_before;
-    pthread_mutex_lock(&srv->cfg_lock);
-    rrl_before = srv->cfg->rrl != NULL;
-    pthread_mutex_unlock(&srv->cfg_lock);
+    bool rrl_before = srv->cfg->rrl != NULL; /* this thread is its only writer */
     e2ud_log_open(cc->log_target, cc->log_level);
     e2ud_cfg_publish(srv, c);
     e2ud_stats_config(c->gen, 1);

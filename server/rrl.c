@@ -139,6 +139,17 @@ void e2ud_rrl_free(e2ud_rrl_t *r)
     free(r);
 }
 
+/* A bucket: fingerprint 24 bits | second 16 | tokens 22 | limited this second | limited in the
+ * second before. */
+static inline uint64_t b_sec(uint64_t b)
+{
+    return (b >> 24) & 0xffff;
+}
+static inline uint64_t b_tokens(uint64_t b)
+{
+    return (b >> 2) & TOKENS_MAX;
+}
+
 /* The bucket of hash h: its low 32 bits scaled to the table (a multiplication, not a division);
  * the top 24 are the bucket's fingerprint. */
 static inline size_t set_of(const e2ud_rrl_t *r, uint64_t h)
@@ -153,27 +164,21 @@ static inline uint64_t give_up(uint64_t b, uint64_t sec)
 {
     if (b == 0)
         return UINT64_MAX;
-    if (((b >> 24) & 0xffff) != sec)
+    if (b_sec(b) != sec)
         return UINT64_MAX - 1;
     if (b & 2)
         return 0;
-    return 1 + ((b >> 2) & TOKENS_MAX);
+    return 1 + b_tokens(b);
 }
 
-/* The end of the name at resp[pos] (labels, or a compression pointer), or 0 past len. */
-static size_t skip_name(const uint8_t *resp, size_t len, size_t pos)
+/* The end of the name at resp[pos] (its labels checked by libknot, compression pointers into
+ * resp followed when compressed is set), or 0 when it is not a valid name within resp[len]. */
+static size_t name_end(const uint8_t *resp, size_t len, size_t pos, bool compressed)
 {
-    while (pos < len) {
-        uint8_t l = resp[pos];
-        if ((l & 0xc0) == 0xc0)
-            return pos + 2 <= len ? pos + 2 : 0;
-        if (l & 0xc0)
-            return 0;
-        pos += 1u + l;
-        if (l == 0)
-            return pos <= len ? pos : 0;
-    }
-    return 0;
+    if (pos >= len)
+        return 0;
+    int n = knot_dname_wire_check(resp + pos, resp + len, compressed ? resp : NULL);
+    return n > 0 ? pos + (size_t)n : 0;
 }
 
 /* The log line for the start of limiting of one bucket. */
@@ -219,9 +224,8 @@ void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
     size_t qlen = 0;
     uint16_t qtype = 0;
     if (knot_wire_get_qdcount(resp) == 1) {
-        size_t end = skip_name(resp, len, KNOT_WIRE_HEADER_SIZE);
-        if (end && end + 4 <= len && (resp[KNOT_WIRE_HEADER_SIZE] & 0xc0) == 0 &&
-            end - KNOT_WIRE_HEADER_SIZE <= KNOT_DNAME_MAXLEN) {
+        size_t end = name_end(resp, len, KNOT_WIRE_HEADER_SIZE, false);
+        if (end && end + 4 <= len) {
             qname = resp + KNOT_WIRE_HEADER_SIZE;
             qlen = end - KNOT_WIRE_HEADER_SIZE;
             qtype = knot_wire_read_u16(resp + end);
@@ -283,8 +287,6 @@ int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t 
     uint64_t h = t->hash;
     _Atomic uint64_t *set = &r->table[set_of(r, h)];
 
-    /* bucket: fingerprint 24 bits | second 16 | tokens 22 | limited this second | limited in
-     * the second before */
     uint64_t fp = h >> 40, sec = now_s & 0xffff;
     /* the kind's bucket in its set (one cache line), or the one it takes over */
     _Atomic uint64_t *b = NULL;
@@ -310,12 +312,12 @@ int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t 
         if ((old >> 40) != fp || old == 0) { /* new, or another kind's: taken over */
             tokens = r->rate;
             cur = prev = 0;
-        } else if (((old >> 24) & 0xffff) != sec) { /* a new second: full again */
+        } else if (b_sec(old) != sec) { /* a new second: full again */
             tokens = r->rate;
-            prev = ((sec - ((old >> 24) & 0xffff)) & 0xffff) == 1 ? (old >> 1) & 1 : 0;
+            prev = ((sec - b_sec(old)) & 0xffff) == 1 ? (old >> 1) & 1 : 0;
             cur = 0;
         } else {
-            tokens = (old >> 2) & TOKENS_MAX;
+            tokens = b_tokens(old);
             cur = (old >> 1) & 1;
             prev = old & 1;
         }
@@ -342,20 +344,11 @@ int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t 
     return r->slip && st->limited % r->slip == 0 ? E2UD_RRL_SLIP : E2UD_RRL_DROP;
 }
 
-int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
-                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
-                   uint64_t now_s)
-{
-    e2ud_rrl_ticket_t t;
-    e2ud_rrl_classify(r, from, resp, len, zone, authenticated, &t);
-    return e2ud_rrl_count(r, st, &t, from, now_s);
-}
-
 size_t e2ud_rrl_truncate(uint8_t *resp, size_t len)
 {
     size_t qend = KNOT_WIRE_HEADER_SIZE;
     if (knot_wire_get_qdcount(resp) == 1) {
-        size_t e = skip_name(resp, len, qend);
+        size_t e = name_end(resp, len, qend, false);
         if (e && e + 4 <= len)
             qend = e + 4;
         else
@@ -368,7 +361,7 @@ size_t e2ud_rrl_truncate(uint8_t *resp, size_t len)
     size_t pos = qend, opt = 0, opt_len = 0;
     for (unsigned i = 0; i < total; i++) {
         size_t start = pos;
-        pos = skip_name(resp, len, pos);
+        pos = name_end(resp, len, pos, true);
         if (!pos || pos + 10 > len)
             break;
         uint16_t type = knot_wire_read_u16(resp + pos);

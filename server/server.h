@@ -407,10 +407,6 @@ int e2ud_rrl_count(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const e2ud_rrl_ticket_t 
 void e2ud_rrl_log_conf(const e2ud_rrl_conf_t *c);
 /* Whether r only counts (dry-run: on): the answers it would limit are sent as they are. */
 bool e2ud_rrl_dry_run(const e2ud_rrl_t *r);
-/* Both at once. */
-int e2ud_rrl_check(e2ud_rrl_t *r, e2ud_rrl_state_t *st, const struct sockaddr_storage *from,
-                   const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
-                   uint64_t now_s);
 /* Cut the answer resp[len] down to its header and question, with TC set and its OPT kept (RFC
  * 6891 §6.1.1), in place; returns the new length. */
 size_t e2ud_rrl_truncate(uint8_t *resp, size_t len);
