@@ -3,7 +3,8 @@
  *
  * The first call builds a small store in a temporary directory (a zone with numbers, a block,
  * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
- * context on it, as a UDP worker has. Each input is first given to e2ud_qctx_prefetch as the
+ * context on it, as a UDP worker has, with a configuration at its defaults (so the CHAOS names
+ * and the NSID are answered) but for an NSID of the greatest length. Each input is first given to e2ud_qctx_prefetch as the
  * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input
  * is then answered as a UDP message (first octet even) or a TCP one (odd), with the rest of the
  * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
@@ -72,6 +73,14 @@ static void setup(void)
     CHECK(e2u_store_index_refresh(store, NULL, NULL) == 0);
     static e2ud_stats_t stats;
     CHECK(e2ud_qctx_init(&qctx, NULL, store, &stats, 1232) == 0);
+    /* a configuration as a server has one, at its defaults but for the NSID, the longest
+     * allowed, so that an answer which carries it is as large as one can be */
+    static e2ud_conf_t conf;
+    e2ud_conf_init(&conf);
+    memset(conf.nsid, 'n', E2UD_NSID_MAX);
+    conf.nsid_len = E2UD_NSID_MAX;
+    qctx.cfg = e2ud_cfg_new(&conf);
+    CHECK(qctx.cfg);
     e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */
 }
 

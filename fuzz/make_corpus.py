@@ -901,11 +901,17 @@ zone:
         "only-comments": "# nothing\n# at all\n",
         "crlf": "server:\r\n    listen: 127.0.0.1@53\r\n",
         "root-zone-and-dot": "zone:\n  - domain: .\n  - domain: 1.e164.arpa.\n",
+        "identity-version-nsid": "server:\n    identity: ns1.example\n    version: \"\"\n"
+                                 "    nsid: 0x6e73312d3031\n",
+        "nsid-text-255": "server:\n    nsid: " + "n" * 255 + "\n    identity: \"a b\"\n",
     }
     for n, t in good.items():
         w("good-" + n, t)
 
     bad = {
+        "nsid-odd-hex": "server:\n    nsid: 0x123\n",
+        "nsid-bad-hex": "server:\n    nsid: 0x12zz\n",
+        "identity-256": "server:\n    identity: " + "i" * 256 + "\n",
         "knot-readme-secondary": readme_knot,
         "knot-xfr-secondary": knot_xfr,
         "unknown-section": "template:\n  - id: default\n",

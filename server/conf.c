@@ -14,6 +14,9 @@
  *         tcp-io-timeout: 2000            # milliseconds for a started message
  *         udp-max-payload: 1232
  *         stats-listen: 127.0.0.1@9100    # Prometheus endpoint
+ *         identity: ns1.example           # CH TXT id.server (RFC 4892); default the host's name
+ *         version: ""                     # CH TXT version.bind; "" refuses; default e2ud VERSION
+ *         nsid: 0x6e7331                  # RFC 5001; text or 0x-hex; default the host's name
  *     database:
  *         storage: /var/lib/e2u           # the store (e2ud -d overrides)
  *     log:
@@ -58,15 +61,19 @@
  * a misspelt key before a reload would silently ignore it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
 #include <libknot/yparser/yparser.h>
 #include <libdnssec/tsig.h>
 
+#include "e2u/e2u.h"
 #include "server.h"
 
 /* A switch as Knot writes one: on or off (true and false also taken). 0, or -1. */
@@ -79,6 +86,28 @@ static int onoff(const char *d, bool *out)
     else
         return -1;
     return 0;
+}
+
+const char *e2ud_hostname(void)
+{
+    static char name[E2UD_TXT_MAX + 1];
+    static bool done;
+    if (done)
+        return name;
+    done = true;
+    char host[E2UD_TXT_MAX + 1] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        host[0] = '\0';
+    snprintf(name, sizeof(name), "%s", host);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_CANONNAME},
+                    *ai = NULL;
+    if (host[0] && getaddrinfo(host, NULL, &hints, &ai) == 0) {
+        if (ai->ai_canonname && ai->ai_canonname[0])
+            snprintf(name, sizeof(name), "%s", ai->ai_canonname);
+        freeaddrinfo(ai);
+    }
+    return name;
 }
 
 void e2ud_conf_init(e2ud_conf_t *c)
@@ -96,6 +125,11 @@ void e2ud_conf_init(e2ud_conf_t *c)
     c->log_level = LOG_INFO;
     c->xfr_max_bytes = 4ull << 30;
     c->xfr_timeout_ms = 600000;
+    const char *host = e2ud_hostname();
+    snprintf(c->identity, sizeof(c->identity), "%s", host);
+    snprintf(c->version, sizeof(c->version), "e2ud %s", E2U_VERSION);
+    c->nsid_len = strlen(host) < sizeof(c->nsid) ? strlen(host) : sizeof(c->nsid);
+    memcpy(c->nsid, host, c->nsid_len);
 }
 
 const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *origin)
@@ -260,6 +294,35 @@ static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long 
 }
 
 /* A size in octets as Knot writes one: digits, then optionally K, M or G (powers of 1024). */
+/* An NSID as Knot writes one: "0x" and hex digits for octets, anything else the octets of the
+ * text itself, "" none. 0, or -1 for bad hex or more than E2UD_NSID_MAX octets. */
+static int nsid_parse(const char *d, uint8_t *out, size_t *len)
+{
+    size_t n = strlen(d);
+    if (n < 2 || d[0] != '0' || (d[1] != 'x' && d[1] != 'X')) {
+        if (n > E2UD_NSID_MAX)
+            return -1;
+        for (size_t i = 0; i < n; i++) /* octets, not a string: no terminator */
+            out[i] = (uint8_t)d[i];
+        *len = n;
+        return 0;
+    }
+    d += 2;
+    n -= 2;
+    if (n == 0 || n % 2 || n / 2 > E2UD_NSID_MAX)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        char pair[3] = {d[2 * i], d[2 * i + 1], '\0'};
+        if (!isxdigit((unsigned char)pair[0]) || !isxdigit((unsigned char)pair[1]) ||
+            sscanf(pair, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    *len = n / 2;
+    return 0;
+}
+
 static int size_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end;
@@ -464,6 +527,15 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 if (num(d, 1, 86400, &v) < 0)
                     FAIL("xfr-timeout '%s': expected seconds, 1 to 86400", d);
                 c->xfr_timeout_ms = (unsigned)v * 1000u;
+            } else if (strcmp(k, "identity") == 0 || strcmp(k, "version") == 0) {
+                char *dst = k[0] == 'i' ? c->identity : c->version;
+                if (strlen(d) > E2UD_TXT_MAX)
+                    FAIL("%s: longer than %d octets (one TXT string)", k, E2UD_TXT_MAX);
+                snprintf(dst, E2UD_TXT_MAX + 1, "%s", d);
+            } else if (strcmp(k, "nsid") == 0) {
+                if (nsid_parse(d, c->nsid, &c->nsid_len) < 0)
+                    FAIL("nsid '%s': expected text, or 0x and pairs of hex digits, at most %d "
+                         "octets", d, E2UD_NSID_MAX);
             } else if (strcmp(k, "stats-listen") == 0) {
                 if (e2ud_addr_parse(&c->stats_listen, d, 9100) < 0)
                     FAIL("stats-listen '%s': expected ADDRESS[@PORT]", d);

@@ -11,9 +11,9 @@
  *   SIGTERM, SIGINT  drain: workers finish what they hold, then exit; status 0;
  *   SIGHUP           reread the configuration file (reload.c): a file with an error is
  *                    reported and changes nothing; otherwise keys, remotes, ACLs, zones, the
- *                    log, the TCP limits and the transfer limits take effect at once, and the
- *                    log names any changed setting that waits for a restart (listen, workers,
- *                    udp-max-payload, storage, store-*, stats-listen).
+ *                    log, identity/version/nsid, the TCP and transfer limits take effect at
+ *                    once, and the log names any changed setting that waits for a restart
+ *                    (listen, workers, udp-max-payload, storage, store-*, stats-listen).
  * The store is opened read-only: e2uctl and replication write it from other processes, and
  * each worker renews its snapshot per batch, so a change is answered by the next query.
  */
@@ -53,7 +53,10 @@ static void usage(FILE *f)
           "where the kernel can, rereading it from disk once at start), store-index (on|off,\n"
           "default on: keep an index of the numbers in memory, about 10.5 bytes per number,\n"
           "rebuilt in the background after changes), store-index-max-size (default a quarter\n"
-          "of the memory; sizes take K, M, G), xfr-max-size, xfr-timeout (s);\n"
+          "of the memory; sizes take K, M, G), xfr-max-size, xfr-timeout (s), identity\n"
+          "(CH TXT id.server and hostname.bind; default the host's name), version (CH TXT\n"
+          "version.server and version.bind; default e2ud VERSION), nsid (RFC 5001: text, or\n"
+          "0x and hex digits; default the host's name); \"\" turns each of these three off;\n"
           "database: storage; log: - target: stderr|syslog, any: LEVEL.\n"
           "Response rate limiting over UDP, as Knot's mod-rrl: mod-rrl: - id, rate-limit\n"
           "(answers a second to one /24 or /56 network, per kind of answer and name), slip\n"
@@ -65,9 +68,9 @@ static void usage(FILE *f)
           "\n"
           "Signals: SIGTERM drains and exits. SIGHUP rereads the configuration file: keys,\n"
           "remotes, ACLs, zones (acl, notify, master), log, mod-rrl (its counts start\n"
-          "afresh), tcp-max-clients, tcp-*-timeout and xfr-* take effect at once, for the next\n"
-          "query; listen, udp-workers, tcp-workers, udp-max-payload, storage, store-* and\n"
-          "stats-listen at restart (the log names them).\n"
+          "afresh), identity, version, nsid, tcp-max-clients, tcp-*-timeout and xfr-* take\n"
+          "effect at once, for the next query; listen, udp-workers, tcp-workers,\n"
+          "udp-max-payload, storage, store-* and stats-listen at restart (the log names them).\n"
           "A file with an error changes nothing.\n",
           f);
 }

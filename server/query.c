@@ -10,8 +10,9 @@
  *      question that parses in a message that does not (two OPTs, trailing octets, counts
  *      that lie): FORMERR with the question (RFC 1035 §4.1.1). Opcode other than QUERY:
  *      NOTIMP; AXFR over UDP: NOTIMP, IXFR over UDP: our SOA (RFC 1995 §2). An OPT of a
- *      version we do not speak: BADVERS with our OPT (RFC 6891 §6.1.3). Class other than IN
- *      (or ANY): REFUSED.
+ *      version we do not speak: BADVERS with our OPT (RFC 6891 §6.1.3). Class CH: the server's
+ *      identity and version (RFC 4892), else REFUSED; other classes but IN and ANY: REFUSED.
+ *      Our OPT carries the NSID (RFC 5001) when the client's asked for it.
  *   2. Zone. No zone holds the name: REFUSED, not authoritative (RFC 1034 §4.3.2 step 2).
  *      A private zone the client may not query: REFUSED. A secondary zone past its EXPIRE
  *      (xfr_in.c): SERVFAIL.
@@ -144,6 +145,90 @@ static int put_soa(knot_pkt_t *pkt, const e2u_store_zone_t *z, uint8_t *scratch)
     return knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &rr, 0);
 }
 
+/* The CHAOS-class names of RFC 4892 §2.2 and the older BIND ones, in wire form. */
+static const uint8_t ID_SERVER[] = "\x02id\x06server", HOSTNAME_BIND[] = "\x08hostname\x04" "bind",
+                     VERSION_SERVER[] = "\x07version\x06server",
+                     VERSION_BIND[] = "\x07version\x04" "bind";
+
+/* A CHAOS-class question (RFC 4892): the server's identity or version as one TXT string, with
+ * TTL 0, not authoritative, the owner the question as asked; any other name or type, or an item
+ * set to "", REFUSED. So Knot answers, but for its "fortune." (not answered here). */
+static void chaos_answer(knot_pkt_t *pkt, const e2ud_conf_t *c, const knot_dname_t *qname,
+                         uint16_t qtype, uint8_t *scratch)
+{
+    const char *txt = NULL;
+    if (c && qtype == KNOT_RRTYPE_TXT) {
+        if (knot_dname_is_case_equal(qname, ID_SERVER) ||
+            knot_dname_is_case_equal(qname, HOSTNAME_BIND))
+            txt = c->identity;
+        else if (knot_dname_is_case_equal(qname, VERSION_SERVER) ||
+                 knot_dname_is_case_equal(qname, VERSION_BIND))
+            txt = c->version;
+    }
+    if (!txt || !txt[0]) {
+        knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED);
+        return;
+    }
+    /* a <character-string>: its length octet, then its octets (RFC 1035 §3.3) */
+    uint8_t rd[1 + E2UD_TXT_MAX];
+    size_t n = 0;
+    for (; txt[n] && n < E2UD_TXT_MAX; n++) /* conf.c holds it to E2UD_TXT_MAX */
+        rd[1 + n] = (uint8_t)txt[n];
+    rd[0] = (uint8_t)n;
+    knot_rrset_t rr;
+    knot_rrset_init(&rr, (knot_dname_t *)qname, KNOT_RRTYPE_TXT, KNOT_CLASS_CH, 0);
+    knot_rdata_init((knot_rdata_t *)scratch, (uint16_t)(n + 1), rd);
+    rr.rrs.count = 1;
+    rr.rrs.size = (uint32_t)knot_rdata_size((uint16_t)(n + 1));
+    rr.rrs.rdata = (knot_rdata_t *)scratch;
+    knot_pkt_begin(pkt, KNOT_ANSWER);
+    if (knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, &rr, 0) != KNOT_EOK)
+        knot_wire_set_tc(pkt->wire);
+}
+
+int e2ud_opt_init(const e2ud_qctx_t *q, const knot_pkt_t *qp, knot_rrset_t *opt)
+{
+    int rc = knot_edns_init(opt, q->udp_max_payload, 0, KNOT_EDNS_VERSION, NULL);
+    if (rc != KNOT_EOK)
+        return rc;
+    if (knot_edns_do(qp->opt_rr))
+        knot_edns_set_do(opt);
+    const e2ud_conf_t *c = q->cfg ? &q->cfg->conf : NULL;
+    if (c && c->nsid_len && knot_pkt_edns_option(qp, KNOT_EDNS_OPTION_NSID)) {
+        rc = knot_edns_add_option(opt, KNOT_EDNS_OPTION_NSID, (uint16_t)c->nsid_len, c->nsid,
+                                  NULL);
+        if (rc != KNOT_EOK) {
+            knot_rrset_clear(opt, NULL);
+            return rc;
+        }
+    }
+    return KNOT_EOK;
+}
+
+int e2ud_opt_add_ede(knot_rrset_t *opt, uint16_t code)
+{
+    uint8_t v[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    return knot_edns_add_option(opt, KNOT_EDNS_OPTION_EDE, sizeof(v), v, NULL);
+}
+
+size_t e2ud_opt_append(const e2ud_qctx_t *q, const knot_pkt_t *qp, uint8_t *resp, size_t len,
+                       size_t cap, uint16_t rcode, int ede)
+{
+    knot_rrset_t opt;
+    if (!knot_pkt_has_edns(qp) || len >= cap || e2ud_opt_init(q, qp, &opt) != KNOT_EOK)
+        return len;
+    knot_edns_set_ext_rcode(&opt, KNOT_EDNS_RCODE_HI(rcode));
+    if (ede < 0 || e2ud_opt_add_ede(&opt, (uint16_t)ede) == KNOT_EOK) {
+        int n = knot_rrset_to_wire(&opt, resp + len, (uint32_t)(cap - len), NULL);
+        if (n > 0) {
+            len += (size_t)n;
+            knot_wire_add_arcount(resp, 1);
+        }
+    }
+    knot_rrset_clear(&opt, NULL);
+    return len;
+}
+
 /* A header-only error answer when the message cannot be parsed further. */
 static size_t header_only(const uint8_t *query, uint8_t *resp, size_t cap, uint8_t rcode)
 {
@@ -172,6 +257,7 @@ typedef struct ans {
     const knot_dname_t *qname;
     uint16_t qtype;
     int zone_slot;
+    int ede; /* an Extended DNS Error for our OPT (RFC 8914), -1 none */
 } ans_t;
 
 /* Answer from the zone: fills the sections and sets AA / rcode. */
@@ -187,6 +273,7 @@ static void answer_zone(ans_t *a)
     int rc = e2u_store_find(a->q->rd, name, nlen, a->q->buf, E2U_STORE_BUF_MIN, &sa);
     if (rc == E2U_ENOZONE) {
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED);
+        a->ede = E2UD_EDE_NOT_AUTHORITATIVE; /* as Knot says it */
         return;
     }
     if (rc < 0) {
@@ -201,11 +288,13 @@ static void answer_zone(ans_t *a)
         !e2ud_acl_allows(&a->q->cfg->conf, e2ud_conf_zone(&a->q->cfg->conf, sa.zone->origin),
                          E2UD_ACT_QUERY, a->req)) {
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED); /* a private zone (RFC 4769 §7) */
+        a->ede = E2UD_EDE_PROHIBITED;                       /* RFC 8914 §4.19 */
         return;
     }
     if (e2ud_zone_expired(sa.zone->origin)) {
         /* a secondary's zone past its SOA EXPIRE (RFC 1035 §3.3.13): no longer authoritative */
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_SERVFAIL);
+        a->ede = E2UD_EDE_INVALID_DATA; /* as Knot says of a zone it has no data of */
         return;
     }
     knot_pkt_begin(pkt, KNOT_ANSWER);
@@ -275,7 +364,8 @@ static void answer_zone(ans_t *a)
 }
 
 /* An error answer that echoes the question (as Knot does once the question parses). */
-size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8_t rcode)
+size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *resp, size_t cap,
+                                uint8_t rcode)
 {
     knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)(cap > 65535 ? 65535 : cap), NULL);
     if (!pkt)
@@ -290,7 +380,7 @@ size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8
         n = pkt->size;
     }
     knot_pkt_free(pkt);
-    return n;
+    return n ? e2ud_opt_append(q, qp, resp, n, cap > 65535 ? 65535 : cap, rcode, -1) : 0;
 }
 
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
@@ -324,7 +414,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     e2ud_req_t req = {.from = from, .tcp = tcp, .key = -1};
     if (!err && q->cfg && e2ud_tsig_verify(q->cfg, qp, &req) != 0) {
         /* RFC 8945 §5.2: NOTAUTH, the TSIG error in the TSIG of the answer */
-        size_t n = e2ud_error_with_question(qp, resp, cap, KNOT_RCODE_NOTAUTH);
+        size_t n = e2ud_error_with_question(q, qp, resp, cap, KNOT_RCODE_NOTAUTH);
         if (n && e2ud_tsig_sign(q->cfg, &req, resp, &n, cap) < 0)
             n = header_only(query, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, knot_pkt_qtype(qp), -1);
@@ -360,7 +450,7 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         err = KNOT_RCODE_NOTIMPL; /* zone transfers run over TCP */
     }
     if (err) {
-        size_t n = e2ud_error_with_question(qp, resp, cap, err);
+        size_t n = e2ud_error_with_question(q, qp, resp, cap, err);
         if (n && q->cfg)
             e2ud_tsig_sign(q->cfg, &req, resp, &n, cap);
         e2ud_stats_query(q->stats, err, knot_pkt_qtype(qp), -1);
@@ -395,7 +485,8 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
                .scratch = scratch,
                .qname = knot_pkt_qname(qp),
                .qtype = knot_pkt_qtype(qp),
-               .zone_slot = -1};
+               .zone_slot = -1,
+               .ede = -1};
 
     /* EDNS: our OPT goes last; reserve its room before the answer goes in */
     knot_rrset_t opt;
@@ -403,17 +494,20 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     size_t tsig_room = e2ud_tsig_room(q->cfg, &req);
     if (tsig_room)
         knot_pkt_reserve(pkt, (uint16_t)tsig_room);
-    if (edns) {
-        knot_edns_init(&opt, q->udp_max_payload, 0, KNOT_EDNS_VERSION, NULL);
-        if (knot_edns_do(qp->opt_rr))
-            knot_edns_set_do(&opt);
-        knot_pkt_reserve(pkt, (uint16_t)knot_edns_wire_size(&opt));
+    if (edns && e2ud_opt_init(q, qp, &opt) != KNOT_EOK) {
+        knot_pkt_free(pkt);
+        knot_pkt_free(qp);
+        goto drop;
     }
+    if (edns)
+        knot_pkt_reserve(pkt, (uint16_t)knot_edns_wire_size(&opt));
 
     if (edns && knot_edns_get_version(qp->opt_rr) != KNOT_EDNS_VERSION) {
         /* RFC 6891 §6.1.3: BADVERS, the extended rcode, no answer */
         knot_edns_set_ext_rcode(&opt, KNOT_EDNS_RCODE_HI(KNOT_RCODE_BADVERS));
         knot_wire_set_rcode(pkt->wire, KNOT_EDNS_RCODE_LO(KNOT_RCODE_BADVERS));
+    } else if (knot_pkt_qclass(qp) == KNOT_CLASS_CH) {
+        chaos_answer(pkt, q->cfg ? &q->cfg->conf : NULL, a.qname, a.qtype, scratch);
     } else if (knot_pkt_qclass(qp) != KNOT_CLASS_IN && knot_pkt_qclass(qp) != KNOT_CLASS_ANY) {
         knot_wire_set_rcode(pkt->wire, KNOT_RCODE_REFUSED);
     } else if (a.qtype == KNOT_RRTYPE_AXFR || a.qtype == KNOT_RRTYPE_IXFR) {
@@ -427,6 +521,8 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     }
     if (edns) {
         knot_pkt_reclaim(pkt, (uint16_t)knot_edns_wire_size(&opt));
+        if (a.ede >= 0)
+            e2ud_opt_add_ede(&opt, (uint16_t)a.ede); /* an error answer: room to spare */
         knot_pkt_begin(pkt, KNOT_ADDITIONAL);
         knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, 0);
     }

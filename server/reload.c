@@ -16,8 +16,8 @@
  * What a reload applies and what waits for a restart follows from what the threads can take
  * between two requests. Log target and level, keys, remotes, ACLs and zones (their ACLs, the
  * secondaries they notify, the primaries they are transferred from), the TCP client limit and
- * timeouts, and the transfer limits are read per request or per refresh, so they change at
- * once. The sockets and threads (listen, udp-workers, tcp-workers), the UDP buffers
+ * timeouts, the transfer limits, and what the server says of itself (identity, version, nsid)
+ * are read per request or per refresh, so they change at once. The sockets and threads (listen, udp-workers, tcp-workers), the UDP buffers
  * (udp-max-payload), the store and how it is mapped (storage, store-*), and the statistics
  * endpoint are set up once; a reload that changes them says which take effect at restart, as
  * Knot DNS does for its own such settings. The store is opened read-only unless the first

@@ -42,6 +42,8 @@ typedef struct e2ud_addr {
 #define E2UD_ZONES_CONF_MAX 64
 #define E2UD_LIST_MAX 8       /* addresses of a remote, networks and keys of an acl, ... */
 #define E2UD_ID_MAX 64
+#define E2UD_TXT_MAX 255      /* one TXT character-string (RFC 1035 §3.3) */
+#define E2UD_NSID_MAX 255     /* an identifier, kept short so it fits every answer */
 
 /* Actions an ACL rule grants (or denies). */
 enum {
@@ -136,6 +138,13 @@ typedef struct e2ud_conf {
     size_t nrrls;
     int rrl;                          /* the default template's global-module mod-rrl: an index
                                        * into rrls, -1 = none (no rate limiting) */
+    /* What the server says of itself (query.c), Knot's items and defaults: the TXT strings of
+     * the CHAOS names of RFC 4892, "" = not answered (REFUSED); the NSID of RFC 5001, given to
+     * a client that asks, nsid_len 0 = none. */
+    char identity[E2UD_TXT_MAX + 1];  /* id.server, hostname.bind; default the host's name */
+    char version[E2UD_TXT_MAX + 1];   /* version.server, version.bind; default "e2ud VERSION" */
+    uint8_t nsid[E2UD_NSID_MAX];      /* default the host's name */
+    size_t nsid_len;
 } e2ud_conf_t;
 
 /* The command line's -d, -l and -n, which override the file at start and at every reload. */
@@ -218,7 +227,11 @@ const e2ud_zone_conf_t *e2ud_conf_zone(const e2ud_conf_t *c, const uint8_t *orig
 /* Whether two keys are the same key: id, algorithm and secret. */
 bool e2ud_key_equal(const e2ud_key_t *a, const e2ud_key_t *b);
 
+/* Every item at its default. identity and nsid default to e2ud_hostname(). */
 void e2ud_conf_init(e2ud_conf_t *c);
+/* The host's name, fully qualified where the resolver knows it (getaddrinfo's canonical name),
+ * as Knot takes it: found at the first call and kept (main calls it before starting threads). */
+const char *e2ud_hostname(void);
 void e2ud_conf_free(e2ud_conf_t *c);
 /* Parse "ADDR[@PORT]" (IPv4 or IPv6 literal; default port 53). Returns 0 or -1. */
 int e2ud_addr_parse(e2ud_addr_t *a, const char *text, uint16_t default_port);
@@ -450,9 +463,31 @@ void e2ud_qctx_prefetch(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, unsig
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,
                    const struct sockaddr_storage *from, bool tcp);
 
+/* Our OPT for an answer to qp, which has one (RFC 6891 §6.1.1): our UDP payload size, the DO
+ * bit echoed, and the configured NSID when qp asked for it (RFC 5001 §2.1). KNOT_EOK, or a
+ * libknot error; the caller frees it with knot_rrset_clear(opt, NULL). */
+int e2ud_opt_init(const e2ud_qctx_t *q, const knot_pkt_t *qp, knot_rrset_t *opt);
+
+/* Extended DNS Errors (RFC 8914 §4) e2ud gives in its OPT. */
+#define E2UD_EDE_PROHIBITED        18 /* a private zone's ACL refused the client */
+#define E2UD_EDE_NOT_AUTHORITATIVE 20 /* no zone of ours holds the name */
+#define E2UD_EDE_INVALID_DATA      24 /* a secondary's zone past its EXPIRE */
+
+/* Add an Extended DNS Error option of code to opt. KNOT_EOK or a libknot error. */
+int e2ud_opt_add_ede(knot_rrset_t *opt, uint16_t code);
+
+/* Append our OPT (e2ud_opt_init) to the message resp[len] when qp has one, within cap: with the
+ * upper bits of rcode (RFC 6891 §6.1.3) and, if ede >= 0, that Extended DNS Error. Raises
+ * ARCOUNT. Returns the new length; len when qp has no OPT or ours does not fit. Call it before
+ * a TSIG is added, which must come last. */
+size_t e2ud_opt_append(const e2ud_qctx_t *q, const knot_pkt_t *qp, uint8_t *resp, size_t len,
+                       size_t cap, uint16_t rcode, int ede);
+
 /* An error answer with rcode to the parsed query qp, its question echoed (as Knot answers once
- * the question parses), unsigned, in resp[cap]. Returns its length, 0 when it cannot be built. */
-size_t e2ud_error_with_question(knot_pkt_t *qp, uint8_t *resp, size_t cap, uint8_t rcode);
+ * the question parses) and our OPT if qp had one, unsigned, in resp[cap]. Returns its length, 0
+ * when it cannot be built. */
+size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *resp, size_t cap,
+                                uint8_t rcode);
 
 /* --- replication and provisioning (issue 6) -------------------------------------------------- */
 

@@ -153,22 +153,9 @@ static size_t reply(const upd_t *u, uint8_t *resp, size_t cap, uint8_t rcode, bo
     knot_wire_set_ancount(resp, 0);
     knot_wire_set_nscount(resp, 0);
     knot_wire_set_arcount(resp, 0);
-    size_t len = qend;
-    if (knot_pkt_has_edns(qp) && cap - len >= 11) {
-        /* our OPT (RFC 6891 §6.1.2): root owner, our payload size, extended rcode, version 0 */
-        uint16_t payload = u->q->udp_max_payload ? u->q->udp_max_payload : 1232;
-        uint8_t *o = resp + len;
-        o[0] = 0;
-        knot_wire_write_u16(o + 1, KNOT_RRTYPE_OPT);
-        knot_wire_write_u16(o + 3, payload);
-        o[5] = badvers ? KNOT_EDNS_RCODE_HI(KNOT_RCODE_BADVERS) : 0;
-        o[6] = 0; /* version */
-        o[7] = 0;
-        o[8] = 0;
-        knot_wire_write_u16(o + 9, 0);
-        len += 11;
-        knot_wire_set_arcount(resp, 1);
-    }
+    /* our OPT (RFC 6891 §6.1.2), with the extended rcode */
+    size_t len = e2ud_opt_append(u->q, qp, resp, qend, cap,
+                                 badvers ? KNOT_RCODE_BADVERS : rcode, -1);
     if (u->q->cfg && u->r->signed_request && e2ud_tsig_sign(u->q->cfg, u->r, resp, &len, cap) < 0)
         e2ud_log(LOG_ERR, "update: cannot sign the answer with TSIG");
     return len;

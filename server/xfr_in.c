@@ -1711,6 +1711,7 @@ size_t e2ud_notify_in(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8
     knot_wire_set_rcode(pkt->wire, rcode);
     size_t n = pkt->size;
     knot_pkt_free(pkt);
+    n = e2ud_opt_append(q, qp, resp, n, max, rcode, -1);
     if (q->cfg && e2ud_tsig_sign(q->cfg, r, resp, &n, max) < 0)
         e2ud_log(LOG_ERR, "cannot sign a NOTIFY answer with TSIG");
     return n;

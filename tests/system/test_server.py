@@ -28,9 +28,11 @@ import time
 import unittest
 import urllib.request
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.name
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -116,6 +118,64 @@ def ask(port, name, rdtype, tcp=False, edns=0, case=None):
     if tcp:
         return dns.query.tcp(q, "127.0.0.1", port=port, timeout=5)
     return dns.query.udp(q, "127.0.0.1", port=port, timeout=5, ignore_unexpected=True)
+
+
+NSID_ASK = [dns.edns.GenericOption(dns.edns.NSID, b"")]  # RFC 5001 §2.1: empty in a query
+
+
+def make(name, rdtype, rdclass="IN", edns=0, options=NSID_ASK, opcode=None):
+    """A query's wire form, RD clear; edns -1 for none."""
+    q = dns.message.make_query(name, rdtype, rdclass=rdclass, use_edns=edns,
+                               options=options if edns >= 0 else None)
+    q.flags &= ~dns.flags.RD
+    if opcode is not None:
+        q.set_opcode(opcode)
+    return q.to_wire()
+
+
+def view(wire):
+    """Everything of an answer but its ID: flags, rcode with its extended bits, the sections as
+    text (owner names in the case they were sent), and the OPT: version, payload, options."""
+    if wire is None:
+        return None
+    m = dns.message.from_wire(wire)
+    return {"flags": dns.flags.to_text(m.flags), "rcode": dns.rcode.to_text(m.rcode()),
+            "question": [r.to_text() for r in m.question],
+            "answer": [r.to_text() for r in m.answer],
+            "authority": [r.to_text() for r in m.authority],
+            "additional": [r.to_text() for r in m.additional],
+            "edns": m.edns, "payload": m.payload if m.edns >= 0 else None,
+            "options": [(int(o.otype), o.to_wire()) for o in m.options]}
+
+
+def exchange(port, wire, tcp=False):
+    """Send raw octets; return the answer's octets or None (no answer within 1 s)."""
+    if tcp:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+            c.sendall(struct.pack("!H", len(wire)) + wire)
+            try:
+                ln = c.recv(2)
+                if len(ln) < 2:
+                    return None
+                n = struct.unpack("!H", ln)[0]
+                data = b""
+                while len(data) < n:
+                    chunk = c.recv(n - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+                return data
+            except socket.timeout:
+                return None
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    try:
+        s.sendto(wire, ("127.0.0.1", port))
+        return s.recvfrom(65535)[0]
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
 
 
 def parse_metrics(body):
@@ -244,35 +304,6 @@ class Differential(unittest.TestCase):
         self.assertEqual(diffs, [], f"{len(diffs)} of {n} answers differ:\n{msg}")
         self.assertGreater(n, 3000)
 
-    def raw(self, port, wire, tcp=False):
-        """Send raw octets; return the answer's octets or None (no answer within 1 s)."""
-        if tcp:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
-                c.sendall(struct.pack("!H", len(wire)) + wire)
-                try:
-                    ln = c.recv(2)
-                    if len(ln) < 2:
-                        return None
-                    n = struct.unpack("!H", ln)[0]
-                    data = b""
-                    while len(data) < n:
-                        chunk = c.recv(n - len(data))
-                        if not chunk:
-                            break
-                        data += chunk
-                    return data
-                except socket.timeout:
-                    return None
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(1)
-        try:
-            s.sendto(wire, ("127.0.0.1", port))
-            return s.recvfrom(65535)[0]
-        except socket.timeout:
-            return None
-        finally:
-            s.close()
-
     def test_protocol_edges(self):
         """Malformed and unusual messages get Knot's rcode, flags and section counts."""
         qname = dns.name.from_text(owner(self.numbers[0]) + "." + ORIGIN).to_wire()
@@ -307,8 +338,8 @@ class Differential(unittest.TestCase):
             for label, wire in cases.items():
                 if tcp and label == "axfr-over-udp":
                     continue  # a real transfer over TCP: tests/system/test_xfr_out.py
-                a = self.raw(self.knot.port, wire, tcp)
-                b = self.raw(self.e2ud.port, wire, tcp)
+                a = exchange(self.knot.port, wire, tcp)
+                b = exchange(self.e2ud.port, wire, tcp)
                 def key(m):
                     if m is None:
                         return None
@@ -326,6 +357,82 @@ class Differential(unittest.TestCase):
                 if key(a) != key(b):
                     diffs.append(f"{label} ({'tcp' if tcp else 'udp'}): knot {key(a)} e2ud {key(b)}")
         self.assertEqual(diffs, [], "\n".join(diffs))
+
+    def test_chaos_nsid_and_extended_errors(self):
+        """The CHAOS names of RFC 4892, the NSID of RFC 5001 and the Extended DNS Errors of RFC
+        8914: Knot's answers in every part, each server at its defaults (identity and NSID the
+        host's name), but for the version each gives of itself."""
+        version = subprocess.run([E2UD, "-V"], capture_output=True, text=True).stdout.strip()
+        self.assertRegex(version, r"^e2ud \d")
+        num = owner(self.numbers[0]) + "." + ORIGIN
+        absent = owner("2025550000") + "." + ORIGIN
+        bases = {
+            "ch id.server": ("id.server.", "TXT", "CH"),
+            "ch hostname.bind": ("hostname.bind.", "TXT", "CH"),
+            "ch ID.Server (case)": ("ID.Server.", "TXT", "CH"),
+            "ch version.server": ("version.server.", "TXT", "CH"),
+            "ch VERSION.bind": ("VERSION.bind.", "TXT", "CH"),
+            "ch other name": ("foo.bind.", "TXT", "CH"),
+            "ch a number": (num, "TXT", "CH"),
+            "ch type A": ("id.server.", "A", "CH"),
+            "ch type ANY": ("version.bind.", "ANY", "CH"),
+            "in version.bind (out of zone)": ("version.bind.", "TXT", "IN"),
+            "class any id.server": ("id.server.", "TXT", "ANY"),
+            "class hs": (num, "TXT", "HS"),
+            "number": (num, "NAPTR", "IN"),
+            "absent number": (absent, "NAPTR", "IN"),
+            "apex SOA": (ORIGIN, "SOA", "IN"),
+            "out of zone": ("example.com.", "A", "IN"),
+        }
+        cases = {}
+        for label, (name, t, c) in bases.items():
+            cases[label + ", nsid"] = make(name, t, c)
+            cases[label + ", edns"] = make(name, t, c, options=[])
+            cases[label + ", no edns"] = make(name, t, c, edns=-1)
+        cases["badvers, nsid"] = make(num, "NAPTR", edns=1)
+        cases["opcode status, nsid"] = make(num, "NAPTR", opcode=dns.opcode.STATUS)
+        cases["axfr over udp, nsid"] = make(ORIGIN, "AXFR")
+        cases["two nsid options"] = make(num, "NAPTR", options=NSID_ASK * 2)
+        cases["nsid with data"] = make(num, "NAPTR",
+                                       options=[dns.edns.GenericOption(dns.edns.NSID, b"ab")])
+        cases["unknown option only"] = make(num, "NAPTR",
+                                            options=[dns.edns.GenericOption(65001, b"x")])
+        diffs, versions = [], 0
+        for tcp in (False, True):
+            for label, wire in cases.items():
+                if tcp and label.startswith("axfr"):
+                    continue
+                a = view(exchange(self.knot.port, wire, tcp))
+                b = view(exchange(self.e2ud.port, wire, tcp))
+                self.assertIsNotNone(b, label)
+                if a and b:
+                    a["answer"] = [re.sub(r'"Knot DNS [^"]*"$', '"<version>"', x) for x in a["answer"]]
+                    n = len(b["answer"])
+                    b["answer"] = [x.replace(f'"{version}"', '"<version>"') for x in b["answer"]]
+                    versions += sum('"<version>"' in x for x in b["answer"][:n])
+                if a != b:
+                    diffs.append(f"{label} ({'tcp' if tcp else 'udp'}):\n  knot {a}\n  e2ud {b}")
+        self.assertEqual(diffs, [], "\n".join(diffs))
+        # 2 version names x 3 EDNS variants x 2 transports, all answered with e2ud's version
+        self.assertEqual(versions, 12)
+        # what Knot and e2ud agreed on is what the RFCs say: checked here by hand on one case
+        b = view(exchange(self.e2ud.port, cases["ch ID.Server (case), nsid"]))
+        host = self.e2ud_hostname()
+        self.assertEqual(b["answer"], [f'ID.Server. 0 CH TXT "{host}"'])
+        self.assertNotIn("AA", b["flags"].split())
+        self.assertEqual(b["options"], [(dns.edns.NSID, host.encode())])
+        b = view(exchange(self.e2ud.port, cases["out of zone, edns"]))
+        self.assertEqual((b["rcode"], b["options"]), ("REFUSED", [(15, b"\x00\x14")]))
+
+    def e2ud_hostname(self):
+        """The host's name as Knot and e2ud take it: gethostname(), then getaddrinfo()'s
+        canonical name for it when there is one."""
+        host = socket.gethostname()
+        try:
+            return socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM,
+                                      flags=socket.AI_CANONNAME)[0][3] or host
+        except socket.gaierror:
+            return host
 
 
 SMALL_ZONE = f"""$ORIGIN {ORIGIN}
@@ -421,6 +528,17 @@ class Operations(unittest.TestCase):
                                text=True)
             self.assertEqual(p.returncode, 1, text)
             self.assertIn(why, p.stderr)
+        # what the server says of itself: one TXT string; an NSID as text or 0x and hex octets
+        for text, why in (("server:\n    identity: " + "n" * 256 + "\n",
+                           "identity: longer than 255 octets"),
+                          ("server:\n    nsid: 0xabc\n", "nsid '0xabc': expected text, or 0x"),
+                          ("server:\n    nsid: 0x12zz\n", "nsid '0x12zz'"),
+                          ("server:\n    nsid: 0x\n", "nsid '0x'"),
+                          ("server:\n    nsid: " + "n" * 256 + "\n", "at most 255 octets")):
+            p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 1, text)
+            self.assertIn(why, p.stderr)
         both = self.conf(rrl + "    whitelist: [::1, 10.0.0.0/8]\n" + on)
         p = subprocess.run([E2UD, "--check", "-c", both], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -435,6 +553,49 @@ class Operations(unittest.TestCase):
         p = subprocess.run([E2UD, "--listen", "nonsense", "-d", self.db], capture_output=True,
                            text=True)
         self.assertEqual(p.returncode, 2)
+
+    def test_identity_version_nsid(self):
+        """server: identity, version and nsid as an operator sets them: the answers equal Knot's
+        with the same lines, "" turns each off, and SIGHUP changes them for the next query."""
+        number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        questions = [("id.server.", "TXT", "CH"), ("hostname.bind.", "TXT", "CH"),
+                     ("version.server.", "TXT", "CH"), ("version.bind.", "TXT", "CH"),
+                     (number, "NAPTR", "IN"), ("example.com.", "A", "IN")]
+        first = ("server:\n    identity: ns1.e2u.test\n    version: \"\"\n"
+                 "    nsid: 0x6e73312d3031\n")
+        second = "server:\n    identity: \"\"\n    version: \"edge 7\"\n    nsid: \"\"\n"
+        cf = self.conf(first)
+        s = self.start(conf=cf)
+        for text in (first, second):
+            if text is second:
+                with open(cf, "w") as f:
+                    f.write(text)
+                s.proc.send_signal(signal.SIGHUP)
+                deadline = time.time() + 10
+                while "generation 2" not in s.logtext() and time.time() < deadline:
+                    time.sleep(0.1)
+                self.assertIn("generation 2", s.logtext())
+            knot = daemons.Knot({ORIGIN: SMALL_ZONE}, extra_conf=text)
+            try:
+                for tcp in (False, True):
+                    for name, t, c in questions:
+                        wire = make(name, t, c)
+                        self.assertEqual(view(exchange(s.port, wire, tcp)),
+                                         view(exchange(knot.port, wire, tcp)),
+                                         f"{name} {c} {t} {'tcp' if tcp else 'udp'}")
+            finally:
+                knot.stop()
+            ident = view(exchange(s.port, make("id.server.", "TXT", "CH")))
+            vers = view(exchange(s.port, make("version.bind.", "TXT", "CH")))
+            plain = view(exchange(s.port, make(number, "NAPTR", options=[])))
+            self.assertEqual(plain["options"], [])  # an NSID only to a client that asks
+            if text is first:
+                self.assertEqual(ident["answer"], ['id.server. 0 CH TXT "ns1.e2u.test"'])
+                self.assertEqual(ident["options"], [(dns.edns.NSID, b"ns1-01")])
+                self.assertEqual(vers["rcode"], "REFUSED")
+            else:
+                self.assertEqual((ident["rcode"], ident["options"]), ("REFUSED", []))
+                self.assertEqual(vers["answer"], ['version.bind. 0 CH TXT "edge 7"'])
 
     def test_sigterm_and_sighup(self):
         cf = self.conf("log:\n  - target: stderr\n    any: info\n")
@@ -534,6 +695,9 @@ class Operations(unittest.TestCase):
             for tcp in (False, True):
                 self.assertEqual(rcode(tcp=tcp), "REFUSED")
                 self.assertEqual(rcode(tcp=tcp, key="k2", secret=s3), "NOERROR")
+                # with EDNS, why: Extended DNS Error 18, Prohibited (RFC 8914 §4.19)
+                m = view(exchange(s.port, make(name, "NAPTR", options=[]), tcp))
+                self.assertEqual((m["rcode"], m["options"]), ("REFUSED", [(15, b"\x00\x12")]))
             with self.assertRaises(dns.tsig.PeerBadSignature):  # k1 with its old secret
                 rcode(key="k1", secret=s1)
             self.assertEqual(rcode(key="k1", secret=s2), "REFUSED")  # verified, not allowed
