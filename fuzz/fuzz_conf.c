@@ -105,6 +105,16 @@ static void check_conf(const e2ud_conf_t *c)
         for (size_t k = 0; k < z->nmaster; k++)
             CHECK(z->master[k] >= 0 && z->master[k] < (int)c->nremotes);
     }
+    CHECK(c->nrrls <= E2UD_RRLS_MAX && c->rrl >= -1 && c->rrl < (int)c->nrrls);
+    CHECK(c->ncookies <= E2UD_COOKIES_MAX && c->cookie >= -1 && c->cookie < (int)c->ncookies);
+    for (size_t i = 0; i < c->ncookies; i++) {
+        const e2ud_cookies_conf_t *k = &c->cookies[i];
+        CHECK(nul_ended(k->id, sizeof(k->id)));
+        CHECK(k->secret_lifetime >= 1 && k->secret_lifetime <= 36 * 86400); /* RFC 7873 §7.1 */
+        CHECK(k->badcookie_slip >= 1);
+    }
+    CHECK(nul_ended(c->identity, sizeof(c->identity)) && nul_ended(c->version, sizeof(c->version)));
+    CHECK(c->nsid_len <= E2UD_NSID_MAX);
     /* the keys as e2ud's start-up loads them */
     e2ud_cfg_t k = {.conf = *c}; /* a shallow copy: the keys read only conf.keys */
     CHECK(e2ud_keys_load(&k) == 0);

@@ -4,7 +4,8 @@
  * The first call builds a small store in a temporary directory (a zone with numbers, a block,
  * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
  * context on it, as a UDP worker has, with a configuration at its defaults (so the CHAOS names
- * and the NSID are answered) but for an NSID of the greatest length. Each input is first given to e2ud_qctx_prefetch as the
+ * and the NSID are answered) but for an NSID of the greatest length and DNS Cookies on (a random
+ * secret; every bad cookie answered), the client 127.0.0.1. Each input is first given to e2ud_qctx_prefetch as the
  * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input
  * is then answered as a UDP message (first octet even) or a TCP one (odd), with the rest of the
  * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
@@ -79,6 +80,10 @@ static void setup(void)
     e2ud_conf_init(&conf);
     memset(conf.nsid, 'n', E2UD_NSID_MAX);
     conf.nsid_len = E2UD_NSID_MAX;
+    conf.ncookies = 1; /* DNS Cookies, every bad one answered BADCOOKIE */
+    conf.cookies[0].secret_lifetime = 3600;
+    conf.cookies[0].badcookie_slip = 1;
+    conf.cookie = 0;
     qctx.cfg = e2ud_cfg_new(&conf);
     CHECK(qctx.cfg);
     e2ud_log_open(E2UD_LOG_STDERR, 0); /* quiet */
@@ -98,7 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     e2ud_qctx_renew(&qctx);
     for (unsigned step = 0; step < 2; step++)
         e2ud_qctx_prefetch(&qctx, msg, len, step);
-    size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), NULL, tcp);
+    struct sockaddr_storage from = {0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&from;
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    size_t n = e2ud_answer(&qctx, msg, len, resp, sizeof(resp), &from, tcp);
     if (n == 0) {
         /* silence only for these (server/query.c, step 1) */
         if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(msg))
@@ -129,15 +138,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             e2ud_rrl_conf_t rc = {.rate = 1, .slip = 1, .table_size = 4096};
             CHECK((rrl = e2ud_rrl_new(&rc)));
         }
-        struct sockaddr_storage from = {0};
-        struct sockaddr_in *sin = (struct sockaddr_in *)&from;
+        struct sockaddr_storage net = {0};
+        struct sockaddr_in *sin = (struct sockaddr_in *)&net;
         sin->sin_family = AF_INET;
         sin->sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
         second++; /* a new second for each input: its bucket is full */
         e2ud_rrl_ticket_t tk;
-        e2ud_rrl_classify(rrl, &from, resp, n, qctx.zone, false, &tk);
-        CHECK(e2ud_rrl_count(rrl, &st, &tk, &from, second) == E2UD_RRL_PASS);
-        CHECK(e2ud_rrl_count(rrl, &st, &tk, &from, second) == E2UD_RRL_SLIP);
+        e2ud_rrl_classify(rrl, &net, resp, n, qctx.zone, false, &tk);
+        CHECK(e2ud_rrl_count(rrl, &st, &tk, &net, second) == E2UD_RRL_PASS);
+        CHECK(e2ud_rrl_count(rrl, &st, &tk, &net, second) == E2UD_RRL_SLIP);
         uint16_t qd = knot_wire_get_qdcount(resp);
         size_t t = e2ud_rrl_truncate(resp, n);
         CHECK(t >= KNOT_WIRE_HEADER_SIZE && t <= n);

@@ -904,12 +904,21 @@ zone:
         "identity-version-nsid": "server:\n    identity: ns1.example\n    version: \"\"\n"
                                  "    nsid: 0x6e73312d3031\n",
         "nsid-text-255": "server:\n    nsid: " + "n" * 255 + "\n    identity: \"a b\"\n",
+        "mod-cookies": "mod-cookies:\n  - id: c\n    secret: 0x000102030405060708090a0b0c0d0e0f\n"
+                       "    secret-lifetime: 2h\n    badcookie-slip: 3\nmod-rrl:\n  - id: r\n"
+                       "    rate-limit: 5\ntemplate:\n  - id: default\n"
+                       "    global-module: [mod-rrl/r, mod-cookies/c]\n",
+        "mod-cookies-defaults": "template:\n  - id: default\n    global-module: mod-cookies\n",
     }
     for n, t in good.items():
         w("good-" + n, t)
 
     bad = {
         "nsid-odd-hex": "server:\n    nsid: 0x123\n",
+        "cookies-short-secret": "mod-cookies:\n  - id: c\n    secret: 0x0011\n",
+        "cookies-lifetime-37d": "mod-cookies:\n  - id: c\n    secret-lifetime: 37d\n",
+        "cookies-two": "mod-cookies:\n  - id: a\n  - id: b\ntemplate:\n  - id: default\n"
+                       "    global-module: [mod-cookies/a, mod-cookies/b]\n",
         "nsid-bad-hex": "server:\n    nsid: 0x12zz\n",
         "identity-256": "server:\n    identity: " + "i" * 256 + "\n",
         "knot-readme-secondary": readme_knot,

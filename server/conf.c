@@ -49,9 +49,16 @@
  *         table-size: 393241              # buckets (8 octets each)
  *         whitelist: [192.0.2.0/24]       # never limited
  *         dry-run: off                    # on: count and log only
+ *     mod-cookies:                        # DNS Cookies (cookies.c)
+ *       - id: default
+ *         secret: 0x000102...0f           # 16 octets shared by the servers of one address;
+ *                                         # none: a random one, new each secret-lifetime
+ *         secret-lifetime: 26h            # s, m, h, d, w; at most 36 days (RFC 7873 §7.1)
+ *         badcookie-slip: 1               # answer one in N bad cookies over UDP with BADCOOKIE
  *     template:
  *       - id: default                     # the only template: what Knot applies to every zone
- *         global-module: mod-rrl/default  # turns rate limiting on
+ *         global-module: [mod-rrl/default, mod-cookies/default]  # turns them on; mod-cookies
+ *                                         # alone (no id) is the module at its defaults
  *
  * Identifiers must be defined before they are referred to, as in Knot. A zone whose ACL rules
  * name the query action answers queries only to the addresses and keys they allow (a private
@@ -110,10 +117,19 @@ const char *e2ud_hostname(void)
     return name;
 }
 
+/* Knot's defaults for a mod-cookies item. */
+static void cookies_defaults(e2ud_cookies_conf_t *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->secret_lifetime = 26 * 3600;
+    k->badcookie_slip = 1;
+}
+
 void e2ud_conf_init(e2ud_conf_t *c)
 {
     memset(c, 0, sizeof(*c));
     c->rrl = -1;
+    c->cookie = -1;
     c->tcp_workers = 1;
     c->tcp_max_clients = 1000;
     c->tcp_idle_timeout_ms = 10000;
@@ -294,13 +310,14 @@ static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long 
 }
 
 /* A size in octets as Knot writes one: digits, then optionally K, M or G (powers of 1024). */
-/* An NSID as Knot writes one: "0x" and hex digits for octets, anything else the octets of the
- * text itself, "" none. 0, or -1 for bad hex or more than E2UD_NSID_MAX octets. */
-static int nsid_parse(const char *d, uint8_t *out, size_t *len)
+/* A value of Knot's HEXSTR-or-text kind (nsid, a cookie secret): "0x" and pairs of hex digits
+ * for octets, anything else the octets of the text itself. Its octets into out[max], their
+ * count into *len; 0, or -1 for bad hex or more than max octets. */
+static int octets_parse(const char *d, uint8_t *out, size_t max, size_t *len)
 {
     size_t n = strlen(d);
     if (n < 2 || d[0] != '0' || (d[1] != 'x' && d[1] != 'X')) {
-        if (n > E2UD_NSID_MAX)
+        if (n > max)
             return -1;
         for (size_t i = 0; i < n; i++) /* octets, not a string: no terminator */
             out[i] = (uint8_t)d[i];
@@ -309,7 +326,7 @@ static int nsid_parse(const char *d, uint8_t *out, size_t *len)
     }
     d += 2;
     n -= 2;
-    if (n == 0 || n % 2 || n / 2 > E2UD_NSID_MAX)
+    if (n == 0 || n % 2 || n / 2 > max)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
         unsigned v;
@@ -320,6 +337,32 @@ static int nsid_parse(const char *d, uint8_t *out, size_t *len)
         out[i] = (uint8_t)v;
     }
     *len = n / 2;
+    return 0;
+}
+
+/* A TIME as Knot writes one: seconds, or a number with s, m, h, d or w. 0, or -1 when it is
+ * not one or not within lo..hi seconds. */
+static int time_num(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    unsigned long v = strtoul(s, &end, 10), mul = 1;
+    if (*end && end[1] == '\0') {
+        switch (*end) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        case 'w': mul = 7 * 86400; break;
+        default: return -1;
+        }
+    } else if (*end) {
+        return -1;
+    }
+    if (v > hi / mul || v * mul < lo)
+        return -1;
+    *out = v * mul;
     return 0;
 }
 
@@ -386,9 +429,9 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             if (strcmp(section, "server") && strcmp(section, "database") && strcmp(section, "log") &&
                 strcmp(section, "key") && strcmp(section, "remote") && strcmp(section, "acl") &&
                 strcmp(section, "zone") && strcmp(section, "mod-rrl") &&
-                strcmp(section, "template"))
+                strcmp(section, "mod-cookies") && strcmp(section, "template"))
                 FAIL("unknown section '%s' (server, database, log, key, remote, acl, zone, "
-                     "mod-rrl, template)",
+                     "mod-rrl, mod-cookies, template)",
                      section);
             continue;
         }
@@ -450,6 +493,16 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 snprintf(r->id, E2UD_ID_MAX, "%s", d);
                 r->slip = 1;              /* Knot's defaults */
                 r->table_size = 393241;
+                continue;
+            }
+            if (strcmp(section, "mod-cookies") == 0 && strcmp(p.key, "id") == 0) {
+                if (c->ncookies == E2UD_COOKIES_MAX)
+                    FAIL("more than %d mod-cookies items", E2UD_COOKIES_MAX);
+                if (find_id(d, c->cookies, c->ncookies, sizeof(e2ud_cookies_conf_t)) >= 0)
+                    FAIL("mod-cookies '%s' defined twice", d);
+                e2ud_cookies_conf_t *k = &c->cookies[c->ncookies++];
+                cookies_defaults(k);
+                snprintf(k->id, E2UD_ID_MAX, "%s", d);
                 continue;
             }
             if (strcmp(section, "template") == 0 && strcmp(p.key, "id") == 0) {
@@ -533,7 +586,7 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                     FAIL("%s: longer than %d octets (one TXT string)", k, E2UD_TXT_MAX);
                 snprintf(dst, E2UD_TXT_MAX + 1, "%s", d);
             } else if (strcmp(k, "nsid") == 0) {
-                if (nsid_parse(d, c->nsid, &c->nsid_len) < 0)
+                if (octets_parse(d, c->nsid, E2UD_NSID_MAX, &c->nsid_len) < 0)
                     FAIL("nsid '%s': expected text, or 0x and pairs of hex digits, at most %d "
                          "octets", d, E2UD_NSID_MAX);
             } else if (strcmp(k, "stats-listen") == 0) {
@@ -640,8 +693,8 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                 n = &z->nmaster;
                 idx = find_id(d, c->remotes, c->nremotes, sizeof(e2ud_remote_t));
             } else if (strcmp(k, "module") == 0) {
-                FAIL("zone '%s': e2ud has no per-zone modules; rate limiting is for all zones "
-                     "(template: - id: default, global-module: mod-rrl/ID)",
+                FAIL("zone '%s': e2ud has no per-zone modules; mod-rrl and mod-cookies are for "
+                     "all zones (template: - id: default, global-module: mod-rrl/ID)",
                      z->name);
             } else {
                 FAIL("unknown item '%s' in section 'zone' (domain, acl, notify, master)", k);
@@ -682,14 +735,60 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
                      "whitelist, dry-run)",
                      k);
             }
+        } else if (strcmp(section, "mod-cookies") == 0) {
+            if (c->ncookies == 0)
+                FAIL("'%s' before the mod-cookies' id", k);
+            e2ud_cookies_conf_t *ck = &c->cookies[c->ncookies - 1];
+            if (strcmp(k, "secret-lifetime") == 0) {
+                /* RFC 7873 §7.1: a secret should change at most every 36 days */
+                if (time_num(d, 1, 36 * 86400, &v) < 0)
+                    FAIL("mod-cookies secret-lifetime '%s': expected a time (s, m, h, d, w), 1 s "
+                         "to 36 d", d);
+                ck->secret_lifetime = (unsigned)v;
+            } else if (strcmp(k, "badcookie-slip") == 0) {
+                if (num(d, 1, INT32_MAX, &v) < 0)
+                    FAIL("mod-cookies badcookie-slip '%s': expected 1 (answer every one) to "
+                         "2^31-1", d);
+                ck->badcookie_slip = (unsigned)v;
+            } else if (strcmp(k, "secret") == 0) {
+                size_t n = 0;
+                if (octets_parse(d, ck->secret, sizeof(ck->secret), &n) < 0 ||
+                    n != sizeof(ck->secret))
+                    FAIL("mod-cookies secret: expected 16 octets (0x and 32 hex digits)");
+                ck->has_secret = true;
+            } else {
+                FAIL("unknown item '%s' in section 'mod-cookies' (id, secret-lifetime, "
+                     "badcookie-slip, secret)",
+                     k);
+            }
         } else if (strcmp(section, "template") == 0) {
             if (!in_template)
                 FAIL("'%s' before the template's id", k);
             if (strcmp(k, "global-module") != 0)
                 FAIL("unknown item '%s' in section 'template' (id, global-module)", k);
+            if (strcmp(d, "mod-cookies") == 0 || strncmp(d, "mod-cookies/", 12) == 0) {
+                int ci;
+                if (d[11] == '\0') {
+                    /* without an id: the module at its defaults, as Knot allows */
+                    if ((ci = find_id("", c->cookies, c->ncookies,
+                                      sizeof(e2ud_cookies_conf_t))) < 0) {
+                        if (c->ncookies == E2UD_COOKIES_MAX)
+                            FAIL("more than %d mod-cookies items", E2UD_COOKIES_MAX);
+                        ci = (int)c->ncookies++;
+                        cookies_defaults(&c->cookies[ci]);
+                    }
+                } else if ((ci = find_id(d + 12, c->cookies, c->ncookies,
+                                         sizeof(e2ud_cookies_conf_t))) < 0) {
+                    FAIL("global-module: no mod-cookies '%s' defined before", d + 12);
+                }
+                if (c->cookie >= 0 && c->cookie != ci)
+                    FAIL("global-module: more than one mod-cookies");
+                c->cookie = ci;
+                continue;
+            }
             if (strncmp(d, "mod-rrl/", 8) != 0)
-                FAIL("global-module '%s': e2ud has one module, mod-rrl, referred to as "
-                     "mod-rrl/ID",
+                FAIL("global-module '%s': e2ud has two modules, mod-rrl (as mod-rrl/ID) and "
+                     "mod-cookies",
                      d);
             int ri = find_id(d + 8, c->rrls, c->nrrls, sizeof(e2ud_rrl_conf_t));
             if (ri < 0)

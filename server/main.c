@@ -63,14 +63,22 @@ static void usage(FILE *f)
           "(every Nth limited answer sent truncated, the rest dropped; 0 drops all; default\n"
           "1), table-size (default 393241 buckets), whitelist, dry-run (on: count and log\n"
           "only); turned on by template: - id: default, global-module: mod-rrl/ID. TCP\n"
-          "answers and TSIG-signed requests are never limited.\n"
+          "answers, TSIG-signed requests and requests with a valid server cookie are never\n"
+          "limited.\n"
+          "DNS Cookies (RFC 7873, server cookies as RFC 9018), as Knot's mod-cookies:\n"
+          "mod-cookies: - id, secret (16 octets as 0x and 32 hex digits, shared by the\n"
+          "servers of one address; default a random one), secret-lifetime (how often the\n"
+          "random one changes, default 26h), badcookie-slip (answer one in N bad cookies\n"
+          "over UDP with BADCOOKIE, drop the rest; default 1); turned on by global-module:\n"
+          "mod-cookies/ID (or mod-cookies at its defaults) beside mod-rrl/ID.\n"
           "Flags override the file.\n"
           "\n"
           "Signals: SIGTERM drains and exits. SIGHUP rereads the configuration file: keys,\n"
           "remotes, ACLs, zones (acl, notify, master), log, mod-rrl (its counts start\n"
-          "afresh), identity, version, nsid, tcp-max-clients, tcp-*-timeout and xfr-* take\n"
-          "effect at once, for the next query; listen, udp-workers, tcp-workers,\n"
-          "udp-max-payload, storage, store-* and stats-listen at restart (the log names them).\n"
+          "afresh), mod-cookies (a random secret is drawn again), identity, version, nsid,\n"
+          "tcp-max-clients, tcp-*-timeout and xfr-* take effect at once, for the next query;\n"
+          "listen, udp-workers, tcp-workers, udp-max-payload, storage, store-* and\n"
+          "stats-listen at restart (the log names them).\n"
           "A file with an error changes nothing.\n",
           f);
 }
@@ -264,6 +272,8 @@ int main(int argc, char **argv)
         e2ud_log(LOG_INFO, "e2ud %s started: %u UDP and %u TCP workers", e2u_version(), nudp, ntcp);
         if (sc->rrl >= 0)
             e2ud_rrl_log_conf(&sc->rrls[sc->rrl]);
+        if (sc->cookie >= 0)
+            e2ud_cookies_log_conf(&sc->cookies[sc->cookie]);
     }
     bool signalled = false;
     while (!atomic_load(&srv.stop)) {

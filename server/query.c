@@ -172,7 +172,7 @@ static void chaos_answer(knot_pkt_t *pkt, const e2ud_conf_t *c, const knot_dname
     /* a <character-string>: its length octet, then its octets (RFC 1035 §3.3) */
     uint8_t rd[1 + E2UD_TXT_MAX];
     size_t n = 0;
-    for (; txt[n] && n < E2UD_TXT_MAX; n++) /* conf.c holds it to E2UD_TXT_MAX */
+    for (; n < E2UD_TXT_MAX && txt[n]; n++) /* conf.c holds it to E2UD_TXT_MAX */
         rd[1 + n] = (uint8_t)txt[n];
     rd[0] = (uint8_t)n;
     knot_rrset_t rr;
@@ -201,6 +201,10 @@ int e2ud_opt_init(const e2ud_qctx_t *q, const knot_pkt_t *qp, knot_rrset_t *opt)
             knot_rrset_clear(opt, NULL);
             return rc;
         }
+    }
+    if (q->cookie.put && (rc = e2ud_cookie_add(&q->cookie, opt)) != KNOT_EOK) {
+        knot_rrset_clear(opt, NULL);
+        return rc;
     }
     return KNOT_EOK;
 }
@@ -365,7 +369,7 @@ static void answer_zone(ans_t *a)
 
 /* An error answer that echoes the question (as Knot does once the question parses). */
 size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *resp, size_t cap,
-                                uint8_t rcode)
+                                uint16_t rcode)
 {
     knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)(cap > 65535 ? 65535 : cap), NULL);
     if (!pkt)
@@ -376,7 +380,7 @@ size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *r
         knot_wire_clear_ra(pkt->wire);
         knot_wire_clear_ad(pkt->wire);
         knot_wire_clear_cd(pkt->wire);
-        knot_wire_set_rcode(pkt->wire, rcode);
+        knot_wire_set_rcode(pkt->wire, KNOT_EDNS_RCODE_LO(rcode)); /* the rest in our OPT */
         n = pkt->size;
     }
     knot_pkt_free(pkt);
@@ -388,6 +392,8 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
 {
     q->zone = NULL;
     q->authenticated = false;
+    q->cookie.put = false;
+    q->cookie_valid = false;
     if (qlen < KNOT_WIRE_HEADER_SIZE || qlen > 65535 || knot_wire_get_qr(query))
         goto drop;
     if (knot_wire_get_qdcount(query) == 0) {
@@ -422,6 +428,35 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
         return n;
     }
     q->authenticated = req.key >= 0;
+    e2ud_cookies_t *ck = q->cfg ? q->cfg->cookies : NULL;
+    if (!err && ck && from && knot_wire_get_opcode(query) == KNOT_OPCODE_QUERY) {
+        /* DNS Cookies (cookies.c), before anything else is made of the query, as Knot does */
+        switch (e2ud_cookies_check(ck, qp, from, &q->cookie)) {
+        case E2UD_COOKIE_MALFORMED:
+            err = KNOT_RCODE_FORMERR; /* RFC 7873 §5.2.2 */
+            break;
+        case E2UD_COOKIE_VALID:
+            q->cookie_valid = true;
+            break;
+        case E2UD_COOKIE_NEW:
+            if (tcp)
+                break; /* the answer, with the new cookie */
+            size_t n = 0;
+            if (e2ud_cookies_answer_bad(ck)) {
+                /* RFC 7873 §5.2.3: BADCOOKIE and the new cookie, the question only */
+                n = e2ud_error_with_question(q, qp, resp, cap, KNOT_RCODE_BADCOOKIE);
+                if (n && q->cfg)
+                    e2ud_tsig_sign(q->cfg, &req, resp, &n, cap);
+                e2ud_stats_query(q->stats, KNOT_RCODE_BADCOOKIE, knot_pkt_qtype(qp), -1);
+            } else if (q->stats) {
+                e2ud_count(&q->stats->dropped, 1); /* badcookie-slip */
+            }
+            knot_pkt_free(qp);
+            return n;
+        case E2UD_COOKIE_NONE:
+            break;
+        }
+    }
     if (err) {
         /* the FORMERR above */
     } else if (knot_wire_get_opcode(query) == KNOT_OPCODE_UPDATE) {

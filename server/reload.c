@@ -57,6 +57,15 @@ e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf)
         free(c);
         return NULL;
     }
+    if (c->conf.cookie >= 0 &&
+        !(c->cookies = e2ud_cookies_new(&c->conf.cookies[c->conf.cookie]))) {
+        e2ud_log(LOG_CRIT, "mod-cookies: cannot make its secret (no memory, or no random source)");
+        e2ud_rrl_free(c->rrl);
+        e2ud_keys_free(c);
+        e2ud_conf_free(&c->conf);
+        free(c);
+        return NULL;
+    }
     c->gen = 1;
     atomic_init(&c->refs, 1);
     return c;
@@ -73,6 +82,7 @@ void e2ud_cfg_unref(e2ud_cfg_t *c)
     if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     e2ud_rrl_free(c->rrl);
+    e2ud_cookies_free(c->cookies);
     e2ud_keys_free(c);
     e2ud_conf_free(&c->conf);
     free(c);
@@ -178,6 +188,7 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
     /* c stays valid after the publish: only this thread replaces the server's reference */
     const e2ud_conf_t *cc = &c->conf;
     bool rrl_before = srv->cfg->rrl != NULL; /* this thread is its only writer */
+    bool cookies_before = srv->cfg->cookies != NULL;
     e2ud_log_open(cc->log_target, cc->log_level);
     e2ud_cfg_publish(srv, c);
     e2ud_stats_config(c->gen, 1);
@@ -187,6 +198,8 @@ static int reload(e2ud_server_t *srv, const e2ud_flags_t *flags)
              path, (unsigned long long)c->gen, cc->nzones, cc->nacls, cc->nkeys, cc->nremotes);
     if (cc->rrl >= 0 || rrl_before)
         e2ud_rrl_log_conf(cc->rrl >= 0 ? &cc->rrls[cc->rrl] : NULL);
+    if (cc->cookie >= 0 || cookies_before)
+        e2ud_cookies_log_conf(cc->cookie >= 0 ? &cc->cookies[cc->cookie] : NULL);
     if (later[0])
         e2ud_log(LOG_NOTICE, "reload: changed settings that take effect at restart: %s", later);
     /* the threads of the new configuration (each logs what goes wrong; the rest applies) */

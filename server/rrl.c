@@ -6,7 +6,8 @@
  * amplifier aimed at whoever the forged address belongs to. RRL, as Knot DNS's mod-rrl, NSD
  * and BIND do it, limits how many answers of one kind go to one network each second. Answers
  * over TCP are never limited (their source cannot be forged), nor answers to requests with a
- * TSIG that verified, nor answers to whitelisted networks.
+ * TSIG that verified or a server cookie of ours (cookies.c; as Knot exempts them), nor answers
+ * to whitelisted networks.
  *
  * Kinds. An answer is counted against a bucket named by the client's network (IPv4 /24, IPv6
  * /56, Knot's choice), a class, and a name:
@@ -208,11 +209,11 @@ static void log_start(const e2ud_rrl_t *r, const struct sockaddr_storage *from, 
 }
 
 void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
-                       const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                       const uint8_t *resp, size_t len, const uint8_t *zone, bool proven,
                        e2ud_rrl_ticket_t *t)
 {
     t->exempt = true;
-    if (authenticated || len < KNOT_WIRE_HEADER_SIZE ||
+    if (proven || len < KNOT_WIRE_HEADER_SIZE ||
         (from->ss_family != AF_INET && from->ss_family != AF_INET6))
         return;
     for (size_t i = 0; i < r->nwhitelist; i++) {

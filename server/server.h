@@ -107,6 +107,17 @@ typedef struct e2ud_rrl_conf {
     bool dry_run;                     /* count and log, but send every answer */
 } e2ud_rrl_conf_t;
 
+/* A mod-cookies item: DNS Cookies (cookies.c), as Knot DNS's module of that name. */
+#define E2UD_COOKIES_MAX 8
+#define E2UD_COOKIE_SECRET_SIZE 16
+typedef struct e2ud_cookies_conf {
+    char id[E2UD_ID_MAX];             /* "" for `global-module: mod-cookies` without one */
+    unsigned secret_lifetime;         /* seconds; default 26 h, at most 36 days */
+    unsigned badcookie_slip;          /* answer one in N bad cookies over UDP; default 1 */
+    uint8_t secret[E2UD_COOKIE_SECRET_SIZE];
+    bool has_secret;                  /* secret given: used as is (servers sharing an address) */
+} e2ud_cookies_conf_t;
+
 typedef struct e2ud_conf {
     char *db;                         /* store directory */
     e2ud_addr_t listen[E2UD_LISTEN_MAX];
@@ -138,6 +149,10 @@ typedef struct e2ud_conf {
     size_t nrrls;
     int rrl;                          /* the default template's global-module mod-rrl: an index
                                        * into rrls, -1 = none (no rate limiting) */
+    e2ud_cookies_conf_t cookies[E2UD_COOKIES_MAX];
+    size_t ncookies;
+    int cookie;                       /* its global-module mod-cookies: an index into cookies,
+                                       * -1 = none (COOKIE options ignored) */
     /* What the server says of itself (query.c), Knot's items and defaults: the TXT strings of
      * the CHAOS names of RFC 4892, "" = not answered (REFUSED); the NSID of RFC 5001, given to
      * a client that asks, nsid_len 0 = none. */
@@ -164,12 +179,14 @@ typedef struct e2ud_flags {
  * configuration frees it. Read-only once made, but for the count.
  */
 typedef struct e2ud_rrl e2ud_rrl_t;
+typedef struct e2ud_cookies e2ud_cookies_t;
 
 typedef struct e2ud_cfg {
     e2ud_conf_t conf;
     knot_tsig_key_t tsig[E2UD_KEYS_MAX]; /* conf.keys, ready for libknot */
     e2ud_rrl_t *rrl;                     /* the rate limiter of conf.rrl (owned), or NULL; its
                                           * buckets are the one thing in here that changes */
+    e2ud_cookies_t *cookies;             /* the DNS Cookies of conf.cookie (owned), or NULL */
     uint64_t gen;                        /* 1 at start, one more per reload */
     _Atomic unsigned refs;
 } e2ud_cfg_t;
@@ -402,14 +419,15 @@ typedef struct e2ud_rrl_ticket {
     uint64_t hash;
     const uint8_t *name; /* for the log: into the answer, or the zone's origin, or NULL */
     uint8_t cls;
-    bool exempt;         /* never limited: TSIG verified, whitelisted, no answer to count */
+    bool exempt;         /* never limited: TSIG or cookie verified, whitelisted, nothing to count */
 } e2ud_rrl_ticket_t;
 
 /* Find the bucket of the answer resp[len] (as e2ud_answer made it) to the client from into *t,
  * and start loading it; zone is the origin (wire) of the zone that answered, or NULL (*t keeps
- * pointers into resp and zone); authenticated: the request's TSIG verified. */
+ * pointers into resp and zone); proven: the request's TSIG verified, or it showed our server
+ * cookie (the client is who it says it is: never limited, as in Knot). */
 void e2ud_rrl_classify(const e2ud_rrl_t *r, const struct sockaddr_storage *from,
-                       const uint8_t *resp, size_t len, const uint8_t *zone, bool authenticated,
+                       const uint8_t *resp, size_t len, const uint8_t *zone, bool proven,
                        e2ud_rrl_ticket_t *t);
 /* Count the answer of ticket t against its bucket at second now_s of CLOCK_MONOTONIC. Returns
  * E2UD_RRL_PASS (send it), E2UD_RRL_DROP (send nothing) or E2UD_RRL_SLIP (send
@@ -423,6 +441,36 @@ bool e2ud_rrl_dry_run(const e2ud_rrl_t *r);
 /* Cut the answer resp[len] down to its header and question, with TC set and its OPT kept (RFC
  * 6891 §6.1.1), in place; returns the new length. */
 size_t e2ud_rrl_truncate(uint8_t *resp, size_t len);
+
+/* --- DNS Cookies (cookies.c) ----------------------------------------------------------------- */
+
+/* DNS Cookies as c says; NULL when memory or the random source fails. Shared by all workers. */
+e2ud_cookies_t *e2ud_cookies_new(const e2ud_cookies_conf_t *c);
+void e2ud_cookies_free(e2ud_cookies_t *ck); /* NULL: nothing */
+
+/* One query's COOKIE option: the client cookie, and the server cookie for our answer. */
+typedef struct e2ud_cookie {
+    knot_edns_cookie_t cc, sc;
+    bool put; /* our OPT carries cc and sc */
+} e2ud_cookie_t;
+
+typedef enum {
+    E2UD_COOKIE_NONE,      /* no COOKIE option */
+    E2UD_COOKIE_MALFORMED, /* a length RFC 7873 §4 does not allow: FORMERR */
+    E2UD_COOKIE_VALID,     /* our server cookie for this client: echoed; not rate-limited */
+    E2UD_COOKIE_NEW,       /* a client cookie alone, or a server cookie that does not verify:
+                            * a new one made (BADCOOKIE over UDP, the answer over TCP) */
+} e2ud_cookie_status_t;
+
+/* Read the COOKIE option of qp from the client from into *out and judge it. */
+e2ud_cookie_status_t e2ud_cookies_check(const e2ud_cookies_t *ck, const knot_pkt_t *qp,
+                                        const struct sockaddr_storage *from, e2ud_cookie_t *out);
+/* Whether this bad cookie over UDP gets its BADCOOKIE (one in badcookie-slip) or nothing. */
+bool e2ud_cookies_answer_bad(e2ud_cookies_t *ck);
+/* Add the COOKIE option of c to opt. KNOT_EOK or a libknot error. */
+int e2ud_cookie_add(const e2ud_cookie_t *c, knot_rrset_t *opt);
+/* Log at info level what c does (NULL: that DNS Cookies are off). */
+void e2ud_cookies_log_conf(const e2ud_cookies_conf_t *c);
 
 /* --- the query path ------------------------------------------------------------------------- */
 
@@ -438,6 +486,10 @@ typedef struct e2ud_qctx {
      * answered, valid until the next renew, or NULL; whether the request's TSIG verified */
     const uint8_t *zone;
     bool authenticated;
+    /* the request's COOKIE (cookies.c): for our OPT; valid: a server cookie of ours, which
+     * exempts the answer from rate limiting as a verified TSIG does */
+    e2ud_cookie_t cookie;
+    bool cookie_valid;
 } e2ud_qctx_t;
 
 int e2ud_qctx_init(e2ud_qctx_t *q, e2ud_server_t *srv, e2u_store_t *st, e2ud_stats_t *stats,
@@ -487,7 +539,7 @@ size_t e2ud_opt_append(const e2ud_qctx_t *q, const knot_pkt_t *qp, uint8_t *resp
  * the question parses) and our OPT if qp had one, unsigned, in resp[cap]. Returns its length, 0
  * when it cannot be built. */
 size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *resp, size_t cap,
-                                uint8_t rcode);
+                                uint16_t rcode);
 
 /* --- replication and provisioning (issue 6) -------------------------------------------------- */
 

@@ -102,8 +102,8 @@ static void serve_batch(worker_t *w, e2ud_qctx_t *q, slots_t *s, int fd, int n)
         if (rl == 0)
             continue;
         if (rrl)
-            e2ud_rrl_classify(rrl, &s->addr[i], resp, rl, q->zone, q->authenticated,
-                              &s->ticket[nout]);
+            e2ud_rrl_classify(rrl, &s->addr[i], resp, rl, q->zone,
+                              q->authenticated || q->cookie_valid, &s->ticket[nout]);
         struct mmsghdr *m = &s->out[nout];
         s->iov_out[nout].iov_base = resp;
         s->iov_out[nout].iov_len = rl;

@@ -865,6 +865,8 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
                                size_t *len)
 {
     *len = 0;
+    q->cookie.put = false; /* a transfer carries no cookie; the last query's is not its own */
+    q->cookie_valid = false;
     e2ud_server_t *srv = q->srv;
     e2ud_xfr_t *x = calloc(1, sizeof(*x));
     if (!x || !srv || qlen > MSG_MAX)

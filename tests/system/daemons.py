@@ -73,9 +73,10 @@ def kdig(port, *args, timeout=5):
 
 class Knot:
     """knotd serving the given zones: {origin: zone text}; signed is a set of origins that
-    Knot signs automatically (DNSSEC)."""
+    Knot signs automatically (DNSSEC). extra_conf is added before the default template (server
+    items, module sections), template_conf inside it (its global-module)."""
 
-    def __init__(self, zones, signed=(), extra_conf=""):
+    def __init__(self, zones, signed=(), extra_conf="", template_conf=""):
         self.dir = tempfile.mkdtemp(prefix="e2u-knot-")
         self.port = free_port()
         os.makedirs(os.path.join(self.dir, "db"))
@@ -89,9 +90,9 @@ class Knot:
                 "acl:\n  - id: local\n    address: 127.0.0.0/8\n    action: [transfer, notify]\n",
                 "policy:\n  - id: fast\n    algorithm: ecdsap256sha256\n    ksk-lifetime: 0\n"
                 "    zsk-lifetime: 0\n",
+                extra_conf,  # before the template, which may name its modules
                 f"template:\n  - id: default\n    storage: {self.dir}\n    zonefile-sync: -1\n"
-                "    journal-content: none\n",
-                extra_conf,
+                "    journal-content: none\n" + template_conf,
                 "zone:\n"]
         for origin in zones:
             conf.append(f"  - domain: {origin}\n    file: {origin.rstrip('.')}.zone\n"

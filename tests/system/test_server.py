@@ -178,6 +178,54 @@ def exchange(port, wire, tcp=False):
         s.close()
 
 
+def siphash24(key, msg):
+    """SipHash-2-4 of msg under the 16-octet key, its 8 octets as RFC 9018 §4.4 puts them in a
+    server cookie (the 64-bit result little-endian), written from the SipHash paper."""
+    mask = (1 << 64) - 1
+
+    def rotl(x, b):
+        return ((x << b) | (x >> (64 - b))) & mask
+    k0, k1 = struct.unpack("<QQ", key)
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261,
+         k1 ^ 0x7465646279746573]
+
+    def rounds(n):
+        for _ in range(n):
+            v[0] = (v[0] + v[1]) & mask
+            v[1] = rotl(v[1], 13) ^ v[0]
+            v[0] = rotl(v[0], 32)
+            v[2] = (v[2] + v[3]) & mask
+            v[3] = rotl(v[3], 16) ^ v[2]
+            v[0] = (v[0] + v[3]) & mask
+            v[3] = rotl(v[3], 21) ^ v[0]
+            v[2] = (v[2] + v[1]) & mask
+            v[1] = rotl(v[1], 17) ^ v[2]
+            v[2] = rotl(v[2], 32)
+    whole = len(msg) - len(msg) % 8
+    words = [struct.unpack("<Q", msg[i:i + 8])[0] for i in range(0, whole, 8)]
+    words.append(struct.unpack("<Q", msg[whole:] + bytes(7 - len(msg) % 8) +
+                               bytes([len(msg) & 0xff]))[0])
+    for m in words:
+        v[3] ^= m
+        rounds(2)
+        v[0] ^= m
+    v[2] ^= 0xff
+    rounds(4)
+    return struct.pack("<Q", v[0] ^ v[1] ^ v[2] ^ v[3])
+
+
+def server_cookie(secret, client_cookie, timestamp, address):
+    """The server cookie of RFC 9018 §4: version 1, three reserved zero octets, the timestamp,
+    and SipHash-2-4 over the client cookie, those eight octets and the client's address."""
+    head = bytes([1, 0, 0, 0]) + struct.pack("!I", timestamp & 0xffffffff)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return head + siphash24(secret, client_cookie + head + socket.inet_pton(family, address))
+
+
+def cookie_opt(data):
+    return dns.edns.GenericOption(10, data)  # COOKIE, RFC 7873 §4
+
+
 def parse_metrics(body):
     """Prometheus text exposition: {'name{labels}': value} of its samples."""
     return {ln.split()[0]: float(ln.split()[1]) for ln in body.splitlines()
@@ -443,14 +491,138 @@ $TTL 3600
 """
 
 
+def small_store(prefix):
+    """A new directory with a store of SMALL_ZONE in it: (the directory, the store)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    zf = os.path.join(tmp, "zone")
+    with open(zf, "w") as f:
+        f.write(SMALL_ZONE)
+    db = os.path.join(tmp, "store")
+    ctl(db, "import", zf)
+    return tmp, db
+
+
+COOKIE_SECRET = bytes(range(16))
+COOKIES_CONF = ("mod-cookies:\n  - id: shared\n    secret: 0x" + COOKIE_SECRET.hex() + "\n"
+                "template:\n  - id: default\n    global-module: mod-cookies/shared\n")
+
+
+class Cookies(unittest.TestCase):
+    """DNS Cookies (RFC 7873) with the server cookies of RFC 9018, as Knot's mod-cookies gives
+    them: Knot and e2ud share one secret, as the servers of an anycast address would. Every
+    answer equals Knot's; each new server cookie is checked by hand against RFC 9018; a cookie
+    made by either server is taken by the other."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp, cls.db = small_store("e2u-cookies-")
+        cf = os.path.join(cls.tmp, "e2ud.conf")
+        with open(cf, "w") as f:
+            f.write(COOKIES_CONF)
+        cls.knot = daemons.Knot({ORIGIN: SMALL_ZONE}, extra_conf=COOKIES_CONF.split("template:")[0],
+                                template_conf="    global-module: mod-cookies/shared\n")
+        cls.e2ud = E2ud(cls.db, conf=cf)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e2ud.stop()
+        cls.knot.stop()
+
+    def test_siphash_and_rfc9018_vectors(self):
+        """The test's own SipHash and server cookie, against published values."""
+        # the SipHash paper, Appendix A: key 00..0f, message 00..0e
+        self.assertEqual(siphash24(bytes(range(16)), bytes(range(15)))[::-1].hex(),
+                         "a129ca6149be45e5")
+        # RFC 9018 Appendix A.1: the server cookie a new client learns
+        self.assertEqual(server_cookie(bytes.fromhex("e5e973e5a6b2a43f48e7dc849e37bfcf"),
+                                       bytes.fromhex("2464c4abcf10c957"), 1559731985,
+                                       "198.51.100.100").hex(),
+                         "010000005cf79f111f8130c3eee29480")
+
+    def fresh(self, data, client, sent):
+        """A COOKIE option's data with a server cookie that was not the one sent: checked
+        against RFC 9018 §4 (version 1, reserved zero, made within the last seconds, its hash)
+        and replaced by a mark, so that answers made in different seconds compare equal."""
+        if data[8:] == sent:
+            return data
+        self.assertEqual(len(data), 24)
+        self.assertEqual(data[:8], client)
+        ts = struct.unpack("!I", data[12:16])[0]
+        self.assertEqual(data[8:12], b"\x01\0\0\0")
+        self.assertLessEqual(abs(ts - time.time()), 5)
+        self.assertEqual(data[8:], server_cookie(COOKIE_SECRET, client, ts, "127.0.0.1"))
+        return "fresh server cookie"
+
+    def test_same_answers_as_knot(self):
+        cc = bytes.fromhex("2464c4abcf10c957")
+        now = int(time.time())
+        good = server_cookie(COOKIE_SECRET, cc, now, "127.0.0.1")
+        number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        servers = {
+            "valid": good,
+            "valid, made 40 min ago": server_cookie(COOKIE_SECRET, cc, now - 2400, "127.0.0.1"),
+            "made 61 min ago": server_cookie(COOKIE_SECRET, cc, now - 3660, "127.0.0.1"),
+            "made 4 min ahead": server_cookie(COOKIE_SECRET, cc, now + 240, "127.0.0.1"),
+            "made 6 min ahead": server_cookie(COOKIE_SECRET, cc, now + 360, "127.0.0.1"),
+            "for another address": server_cookie(COOKIE_SECRET, cc, now, "127.0.0.2"),
+            "wrong hash": good[:-1] + bytes([good[-1] ^ 1]),
+            "version 2": b"\x02" + good[1:],
+            "reserved octet set": good[:1] + b"\x01" + good[2:],
+            "8 octets": good[:8],
+            "32 octets": good + bytes(16),
+        }
+        cases = {"client cookie only": [cookie_opt(cc)]}
+        for label, sc in servers.items():
+            cases[label] = [cookie_opt(cc + sc)]
+        for n in (7, 9, 15, 41):  # lengths RFC 7873 §4 does not allow
+            cases[f"option of {n} octets"] = [cookie_opt((cc + good + bytes(32))[:n])]
+        cases["two options"] = [cookie_opt(cc), cookie_opt(cc + good)]
+        cases["with nsid"] = NSID_ASK + [cookie_opt(cc + good)]
+        questions = {"": (number, "NAPTR", "IN"), ", out of zone": ("example.com.", "A", "IN"),
+                     ", ch id.server": ("id.server.", "TXT", "CH")}
+        diffs, n = [], 0
+        for tcp in (False, True):
+            for label, opts in cases.items():
+                for qlabel, (name, t, c) in questions.items():
+                    if qlabel and label not in ("valid", "client cookie only"):
+                        continue
+                    wire = make(name, t, c, options=opts)
+                    sent = opts[-1].data[8:]
+                    a, b = (view(exchange(p, wire, tcp)) for p in (self.knot.port, self.e2ud.port))
+                    for v in (a, b):
+                        if v:
+                            v["options"] = [(o, self.fresh(d, cc, sent) if o == 10 else d)
+                                            for o, d in v["options"]]
+                    n += 1
+                    if a != b:
+                        diffs.append(f"{label}{qlabel} ({'tcp' if tcp else 'udp'}):\n"
+                                     f"  knot {a}\n  e2ud {b}")
+        self.assertEqual(diffs, [], "\n".join(diffs))
+        self.assertGreater(n, 40)
+        # and what they agreed on is RFC 7873's: a valid cookie echoed with the answer; a bad
+        # one over UDP BADCOOKIE with a new cookie, over TCP the answer with a new cookie
+        b = view(exchange(self.e2ud.port, make(number, "NAPTR", options=[cookie_opt(cc + good)])))
+        self.assertEqual((b["rcode"], len(b["answer"]), b["options"]),
+                         ("NOERROR", 1, [(10, cc + good)]))
+        for tcp, rcode in ((False, "BADCOOKIE"), (True, "NOERROR")):
+            b = view(exchange(self.e2ud.port, make(number, "NAPTR", options=[cookie_opt(cc)]),
+                              tcp))
+            self.assertEqual(b["rcode"], rcode)
+            self.assertEqual(self.fresh(b["options"][0][1], cc, b""), "fresh server cookie")
+
+    def test_each_takes_the_others_cookie(self):
+        for maker, taker in ((self.knot, self.e2ud), (self.e2ud, self.knot)):
+            cc = os.urandom(8)
+            a = view(exchange(maker.port, make(ORIGIN, "SOA", options=[cookie_opt(cc)])))
+            self.assertEqual(a["rcode"], "BADCOOKIE")
+            full = a["options"][0][1]
+            b = view(exchange(taker.port, make(ORIGIN, "SOA", options=[cookie_opt(full)])))
+            self.assertEqual((b["rcode"], b["options"]), ("NOERROR", [(10, full)]))
+
+
 class Operations(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="e2ud-ops-")
-        zf = os.path.join(self.tmp, "zone")
-        with open(zf, "w") as f:
-            f.write(SMALL_ZONE)
-        self.db = os.path.join(self.tmp, "store")
-        ctl(self.db, "import", zf)
+        self.tmp, self.db = small_store("e2ud-ops-")
         self.servers = []
 
     def tearDown(self):
@@ -519,7 +691,8 @@ class Operations(unittest.TestCase):
                            "section 'mod-rrl'"),
                           (on + rrl, "global-module: no mod-rrl 'r1' defined before"),
                           (rrl + on.replace("mod-rrl/r1", "mod-stats"),
-                           "global-module 'mod-stats': e2ud has one module, mod-rrl"),
+                           "global-module 'mod-stats': e2ud has two modules, mod-rrl (as "
+                           "mod-rrl/ID) and mod-cookies"),
                           (rrl + on.replace("default", "slaves"),
                            "template 'slaves': e2ud has only the default template"),
                           (rrl + "zone:\n  - domain: 1.e164.arpa\n    module: mod-rrl/r1\n",
@@ -539,6 +712,26 @@ class Operations(unittest.TestCase):
                                text=True)
             self.assertEqual(p.returncode, 1, text)
             self.assertIn(why, p.stderr)
+        # mod-cookies as Knot writes it: a secret of 16 octets, a lifetime of at most 36 days
+        ck = "mod-cookies:\n  - id: c\n"
+        for text, why in ((ck + "    secret: 0x0011\n", "mod-cookies secret: expected 16 octets"),
+                          (ck + "    secret-lifetime: 37d\n",
+                           "mod-cookies secret-lifetime '37d': expected a time"),
+                          (ck + "    secret-lifetime: 5x\n", "secret-lifetime '5x'"),
+                          (ck + "    badcookie-slip: 0\n", "badcookie-slip '0'"),
+                          (ck + "    slip: 2\n", "unknown item 'slip' in section 'mod-cookies'"),
+                          (on.replace("mod-rrl/r1", "mod-cookies/c"),
+                           "global-module: no mod-cookies 'c' defined before")):
+            p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 1, text)
+            self.assertIn(why, p.stderr)
+        for text in (ck + "    secret: 0x000102030405060708090a0b0c0d0e0f\n    secret-lifetime: "
+                     "2h\n" + on.replace("mod-rrl/r1", "mod-cookies/c"),
+                     on.replace("mod-rrl/r1", "mod-cookies")):  # at its defaults, as Knot allows
+            p = subprocess.run([E2UD, "--check", "-c", self.conf(text)], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 0, text + p.stderr)
         both = self.conf(rrl + "    whitelist: [::1, 10.0.0.0/8]\n" + on)
         p = subprocess.run([E2UD, "--check", "-c", both], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -596,6 +789,72 @@ class Operations(unittest.TestCase):
             else:
                 self.assertEqual((ident["rcode"], ident["options"]), ("REFUSED", []))
                 self.assertEqual(vers["answer"], ['version.bind. 0 CH TXT "edge 7"'])
+
+    def test_cookies_with_rate_limiting(self):
+        """mod-cookies beside mod-rrl: answers to a client that shows our server cookie are never
+        limited (as in Knot); badcookie-slip answers one bad cookie in N over UDP; without a
+        configured secret a random one, which a reload replaces, so an old cookie is bad."""
+        number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
+        text = ("mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
+                "mod-cookies:\n  - id: c\n    badcookie-slip: 3\n"
+                "template:\n  - id: default\n    global-module: [mod-rrl/strict, mod-cookies/c]\n")
+        cf = self.conf(text)
+        s = self.start(conf=cf, extra=("-n", "1"))
+        said = ("DNS cookies (mod-cookies 'c'): a random secret, a new one every 93600 s; one in 3 "
+                "bad cookies over UDP answered BADCOOKIE\n")
+        deadline = time.time() + 5
+        while said not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn(said, s.logtext())
+        cc = bytes.fromhex("1111111111111111")
+        first = view(exchange(s.port, make(number, "NAPTR", options=[cookie_opt(cc)])))
+        self.assertEqual(first["rcode"], "BADCOOKIE")
+        full = first["options"][0][1]
+        self.assertEqual((len(full), full[:8], full[8:12]), (24, cc, b"\x01\0\0\0"))
+        # 100 questions in one second with the cookie: all answered in full, while the same
+        # without it get the limit: 10 full, 45 truncated, 45 nothing (rate 10, slip 2)
+        answered, tc, none = self.burst(s.port, [number] * 100, options=[cookie_opt(full)])
+        self.assertEqual((len(answered), len(tc), none), (100, 0, 0))
+        self.assertTrue(all(m.rcode() == dns.rcode.NOERROR and m.answer for m in answered))
+        answered, tc, none = self.burst(s.port, [number] * 100)
+        self.assertEqual((len(answered), len(tc), none), (10, 45, 45))
+        # 30 with a server cookie we did not make: one in 3 gets BADCOOKIE, the rest nothing
+        answered, tc, none = self.burst(s.port, [number] * 30,
+                                        options=[cookie_opt(cc + bytes(16))])
+        self.assertEqual((len(answered), len(tc), none), (10, 0, 20))
+        self.assertTrue(all(m.rcode() == dns.rcode.BADCOOKIE for m in answered))
+        # a reload draws a new secret: the cookie learnt before is bad now
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "generation 2" not in s.logtext() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("generation 2", s.logtext())
+        again = [view(exchange(s.port, make(number, "NAPTR", options=[cookie_opt(full)])))
+                 for _ in range(3)]  # one in 3 answered
+        self.assertEqual([a["rcode"] for a in again if a], ["BADCOOKIE"])
+
+    def test_cookie_secret_lifetime(self):
+        """A random secret changes every secret-lifetime: a cookie verifies in the period it
+        was made in and in the next one (so a change does not turn every client away at once),
+        and not after. The periods are whole seconds counted from the start; the cookie's own
+        timestamp tells the second it was made in."""
+        text = ("mod-cookies:\n  - id: c\n    secret-lifetime: 2s\n"
+                "template:\n  - id: default\n    global-module: mod-cookies/c\n")
+        s = self.start(conf=self.conf(text))
+        cc = os.urandom(8)
+        full = view(exchange(s.port, make(ORIGIN, "SOA", options=[cookie_opt(cc)])))["options"][0][1]
+        made = struct.unpack("!I", full[12:16])[0]
+
+        def at(second):
+            while time.time() < second + 0.05:
+                time.sleep(0.02)
+            if int(time.time()) != second:
+                self.skipTest("the machine was too slow to ask within the second")
+            a = view(exchange(s.port, make(ORIGIN, "SOA", options=[cookie_opt(full)])))
+            return a["rcode"], a["options"][0][1] == full
+        self.assertEqual(at(made + 1), ("NOERROR", True))
+        self.assertEqual(at(made + 2), ("NOERROR", True))   # the next period, always
+        self.assertEqual(at(made + 4), ("BADCOOKIE", False))  # two periods on
 
     def test_sigterm_and_sighup(self):
         cf = self.conf("log:\n  - target: stderr\n    any: info\n")
@@ -740,7 +999,7 @@ class Operations(unittest.TestCase):
         self.assertEqual(set(seen), {"NOERROR", "REFUSED"})
 
     def burst(self, port, names, rdtype="NAPTR", sources=("127.0.0.1",), server="127.0.0.1",
-              tries=5):
+              tries=5, options=()):
         """Send one UDP question per name (or (name, type)), from the source addresses in turn,
         within one second of CLOCK_MONOTONIC (the clock e2ud's rate limiter counts seconds by),
         and collect the answers: (full, the truncated ones, how many got none). A burst whose
@@ -759,7 +1018,7 @@ class Operations(unittest.TestCase):
                 socks.append(sock)
             for i, name in enumerate(names):
                 name, qtype = name if isinstance(name, tuple) else (name, rdtype)
-                q = dns.message.make_query(name, qtype, use_edns=0)
+                q = dns.message.make_query(name, qtype, use_edns=0, options=list(options))
                 q.id = i
                 q.flags &= ~dns.flags.RD
                 socks[i % len(socks)].sendto(q.to_wire(), (server, port))
