@@ -431,14 +431,18 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
     e2ud_cookies_t *ck = q->cfg ? q->cfg->cookies : NULL;
     if (!err && ck && from && knot_wire_get_opcode(query) == KNOT_OPCODE_QUERY) {
         /* DNS Cookies (cookies.c), before anything else is made of the query, as Knot does */
+        int result = -1;
         switch (e2ud_cookies_check(ck, qp, from, &q->cookie)) {
         case E2UD_COOKIE_MALFORMED:
             err = KNOT_RCODE_FORMERR; /* RFC 7873 §5.2.2 */
+            result = E2UD_COOKIE_R_MALFORMED;
             break;
         case E2UD_COOKIE_VALID:
             q->cookie_valid = true;
+            result = E2UD_COOKIE_R_VALID;
             break;
         case E2UD_COOKIE_NEW:
+            result = E2UD_COOKIE_R_RENEWED;
             if (tcp)
                 break; /* the answer, with the new cookie */
             size_t n = 0;
@@ -448,14 +452,21 @@ size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *r
                 if (n && q->cfg)
                     e2ud_tsig_sign(q->cfg, &req, resp, &n, cap);
                 e2ud_stats_query(q->stats, KNOT_RCODE_BADCOOKIE, knot_pkt_qtype(qp), -1);
-            } else if (q->stats) {
-                e2ud_count(&q->stats->dropped, 1); /* badcookie-slip */
+                result = E2UD_COOKIE_R_BADCOOKIE;
+            } else {
+                if (q->stats)
+                    e2ud_count(&q->stats->dropped, 1);
+                result = E2UD_COOKIE_R_DROPPED; /* badcookie-slip */
             }
+            if (q->stats)
+                e2ud_count(&q->stats->cookie[result], 1);
             knot_pkt_free(qp);
             return n;
         case E2UD_COOKIE_NONE:
             break;
         }
+        if (result >= 0 && q->stats)
+            e2ud_count(&q->stats->cookie[result], 1);
     }
     if (err) {
         /* the FORMERR above */

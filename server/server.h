@@ -274,6 +274,16 @@ void e2ud_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define E2UD_LAT_BUCKETS 12   /* query latency histogram */
 #define E2UD_ZONES_MAX 64     /* per-zone counters for the first zones */
 
+/* What became of a query's COOKIE option (cookies.c), for the statistics. */
+enum e2ud_cookie_result {
+    E2UD_COOKIE_R_VALID,     /* our server cookie: echoed */
+    E2UD_COOKIE_R_BADCOOKIE, /* UDP, missing or bad: BADCOOKIE with a new one */
+    E2UD_COOKIE_R_DROPPED,   /* UDP, missing or bad, not the one in badcookie-slip: nothing */
+    E2UD_COOKIE_R_RENEWED,   /* TCP, missing or bad: the answer with a new one */
+    E2UD_COOKIE_R_MALFORMED, /* FORMERR */
+    E2UD_COOKIE_RESULTS
+};
+
 typedef struct e2ud_stats {
     _Atomic uint64_t rcode[E2UD_RCODES];
     _Atomic uint64_t qtype[E2UD_QTYPES];
@@ -284,6 +294,7 @@ typedef struct e2ud_stats {
     _Atomic uint64_t tcp_accepted, tcp_refused, tcp_timeouts;
     _Atomic uint64_t index_hits; /* numbers found through the store's number index */
     _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP answers held back by rate limiting */
+    _Atomic uint64_t cookie[E2UD_COOKIE_RESULTS]; /* queries with a COOKIE, by e2ud_cookie_result */
 } e2ud_stats_t;
 
 /* Add n to a counter of the calling thread's own e2ud_stats_t. One thread writes each counter,

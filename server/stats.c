@@ -185,6 +185,21 @@ static size_t render(char *buf, size_t cap)
         "e2ud_rrl_answers_total{action=\"dropped\"} %llu\n"
         "e2ud_rrl_answers_total{action=\"slipped\"} %llu\n",
         (unsigned long long)SUM(rrl_dropped), (unsigned long long)SUM(rrl_slipped));
+    OUT("# HELP e2ud_cookie_queries_total Queries with a DNS COOKIE option (mod-cookies), by "
+        "what became of it: valid (echoed), badcookie (UDP, missing or bad server cookie), "
+        "dropped (the same, held back by badcookie-slip), renewed (TCP, the answer with a new "
+        "cookie), malformed (FORMERR).\n"
+        "# TYPE e2ud_cookie_queries_total counter\n"
+        "e2ud_cookie_queries_total{result=\"valid\"} %llu\n"
+        "e2ud_cookie_queries_total{result=\"badcookie\"} %llu\n"
+        "e2ud_cookie_queries_total{result=\"dropped\"} %llu\n"
+        "e2ud_cookie_queries_total{result=\"renewed\"} %llu\n"
+        "e2ud_cookie_queries_total{result=\"malformed\"} %llu\n",
+        (unsigned long long)SUM(cookie[E2UD_COOKIE_R_VALID]),
+        (unsigned long long)SUM(cookie[E2UD_COOKIE_R_BADCOOKIE]),
+        (unsigned long long)SUM(cookie[E2UD_COOKIE_R_DROPPED]),
+        (unsigned long long)SUM(cookie[E2UD_COOKIE_R_RENEWED]),
+        (unsigned long long)SUM(cookie[E2UD_COOKIE_R_MALFORMED]));
     OUT("# HELP e2ud_tcp_connections_total TCP connections, by outcome.\n"
         "# TYPE e2ud_tcp_connections_total counter\n"
         "e2ud_tcp_connections_total{outcome=\"accepted\"} %llu\n"

@@ -795,7 +795,9 @@ class Operations(unittest.TestCase):
         limited (as in Knot); badcookie-slip answers one bad cookie in N over UDP; without a
         configured secret a random one, which a reload replaces, so an old cookie is bad."""
         number = "3.2.1.0.5.5.5.5.1.2." + ORIGIN
-        text = ("mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
+        sport = daemons.free_port()
+        text = (f"server:\n    stats-listen: 127.0.0.1@{sport}\n"
+                "mod-rrl:\n  - id: strict\n    rate-limit: 10\n    slip: 2\n"
                 "mod-cookies:\n  - id: c\n    badcookie-slip: 3\n"
                 "template:\n  - id: default\n    global-module: [mod-rrl/strict, mod-cookies/c]\n")
         cf = self.conf(text)
@@ -823,6 +825,17 @@ class Operations(unittest.TestCase):
                                         options=[cookie_opt(cc + bytes(16))])
         self.assertEqual((len(answered), len(tc), none), (10, 0, 20))
         self.assertTrue(all(m.rcode() == dns.rcode.BADCOOKIE for m in answered))
+        def cookie_metrics():
+            body = urllib.request.urlopen(f"http://127.0.0.1:{sport}/metrics", timeout=5).read()
+            v = parse_metrics(body.decode())
+            return [v[f'e2ud_cookie_queries_total{{result="{r}"}}'] for r in
+                    ("valid", "badcookie", "dropped", "renewed", "malformed")]
+        # a burst is sent again when its answers straddle a second: n times 100 valid; the
+        # first BADCOOKIE, then n times 10 answered and 20 dropped of the 30
+        valid, bad, dropped, renewed, malformed = before = cookie_metrics()
+        self.assertTrue(valid >= 100 and valid % 100 == 0, valid)
+        self.assertTrue(bad >= 11 and (bad - 1) * 2 == dropped, (bad, dropped))
+        self.assertEqual((renewed, malformed), (0, 0))
         # a reload draws a new secret: the cookie learnt before is bad now
         s.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 10
@@ -832,6 +845,14 @@ class Operations(unittest.TestCase):
         again = [view(exchange(s.port, make(number, "NAPTR", options=[cookie_opt(full)])))
                  for _ in range(3)]  # one in 3 answered
         self.assertEqual([a["rcode"] for a in again if a], ["BADCOOKIE"])
+        # over TCP the answer, with a new cookie; a COOKIE of 9 octets is FORMERR
+        m = view(exchange(s.port, make(number, "NAPTR", options=[cookie_opt(full)]), tcp=True))
+        self.assertEqual((m["rcode"], len(m["answer"])), ("NOERROR", 1))
+        self.assertNotEqual(m["options"][0][1], full)
+        m = view(exchange(s.port, make(number, "NAPTR", options=[cookie_opt(cc + b"x")])))
+        self.assertEqual(m["rcode"], "FORMERR")
+        # since the reload: 1 of the 3 answered BADCOOKIE, 2 dropped; 1 renewed; 1 malformed
+        self.assertEqual([b - a for a, b in zip(before, cookie_metrics())], [0, 1, 2, 1, 1])
 
     def test_cookie_secret_lifetime(self):
         """A random secret changes every secret-lifetime: a cookie verifies in the period it
