@@ -737,10 +737,10 @@ int e2ud_conf_load(e2ud_conf_t *c, const char *path, char *err, size_t errlen)
             }
         } else if (strcmp(section, "mod-cookies") == 0) {
             if (c->ncookies == 0)
-                FAIL("'%s' before the mod-cookies' id", k);
+                FAIL("'%s' before the mod-cookies item's id", k);
             e2ud_cookies_conf_t *ck = &c->cookies[c->ncookies - 1];
             if (strcmp(k, "secret-lifetime") == 0) {
-                /* RFC 7873 §7.1: a secret should change at most every 36 days */
+                /* RFC 7873 §7.1: no secret kept longer than 36 days */
                 if (time_num(d, 1, 36 * 86400, &v) < 0)
                     FAIL("mod-cookies secret-lifetime '%s': expected a time (s, m, h, d, w), 1 s "
                          "to 36 d", d);
