@@ -7,8 +7,9 @@
  * One thread, one socket with e2ud's buffer sizes, recvmmsg and sendmmsg in batches of 64, as
  * e2ud's UDP worker does (server/udp.c) but with no parsing, no lookup and no answer to build:
  * what is left is the kernel's cost of taking a datagram in and sending one out, which on
- * loopback is most of a DNS server's CPU time. bench/server.sh runs it beside e2ud under the same dnsperf load, so
- * that e2ud's CPU per query can be read against the floor measured in the same run
+ * loopback is most of a DNS server's CPU time. bench/server.sh runs it beside e2ud under the
+ * same dnsperf load, so that e2ud's CPU per query can be read against the floor measured in the
+ * same run
  * (../shared/bench/README.md quotes 4.2 µs from another day on another machine).
  * Runs until SIGTERM or SIGINT.
  */

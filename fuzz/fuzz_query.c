@@ -5,8 +5,9 @@
  * a delegation, a CNAME, a wildcard, other types at a number), its number index, and a query
  * context on it, as a UDP worker has, with a configuration at its defaults (so the CHAOS names
  * and the NSID are answered) but for an NSID of the greatest length and DNS Cookies on (a random
- * secret; every bad cookie answered), the client 127.0.0.1. Each input is first given to e2ud_qctx_prefetch as the
- * UDP worker gives each datagram of a batch (the name from octet 12 on, not validated). Each input
+ * secret; every bad cookie answered), the client 127.0.0.1. Each input is first given to
+ * e2ud_qctx_prefetch as the UDP worker gives each datagram of a batch (the name from octet 12
+ * on, not validated). Each input
  * is then answered as a UDP message (first octet even) or a TCP one (odd), with the rest of the
  * input as the message. Checks: the answer fits the buffer and the transport (UDP: at most the
  * advertised size, which is at least 512), starts with the query's ID, has QR set, and parses again

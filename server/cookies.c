@@ -117,16 +117,19 @@ e2ud_cookie_status_t e2ud_cookies_check(const e2ud_cookies_t *ck, const knot_pkt
     };
     int64_t period = now > ck->start ? (now - ck->start) / ck->lifetime : 0;
     out->put = true;
+    secret_of(ck, period, params.secret);
     if (out->sc.len > 0) {
-        for (int64_t p = period; p >= 0 && p >= period - 1; p--) {
-            secret_of(ck, p, params.secret);
+        /* echoed as it came when it verifies, as Knot does: under this period's secret, or
+         * else the one before (a derived secret only) */
+        if (knot_edns_cookie_server_check(&out->sc, &out->cc, &params) == KNOT_EOK)
+            return E2UD_COOKIE_VALID;
+        if (!ck->fixed && period > 0) {
+            secret_of(ck, period - 1, params.secret);
             if (knot_edns_cookie_server_check(&out->sc, &out->cc, &params) == KNOT_EOK)
-                return E2UD_COOKIE_VALID; /* echoed as it came, as Knot does */
-            if (ck->fixed)
-                break;
+                return E2UD_COOKIE_VALID;
+            secret_of(ck, period, params.secret);
         }
     }
-    secret_of(ck, period, params.secret);
     if (knot_edns_cookie_server_generate(&out->sc, &out->cc, &params) != KNOT_EOK) {
         out->put = false;
         return E2UD_COOKIE_MALFORMED;

@@ -371,7 +371,9 @@ static void answer_zone(ans_t *a)
 size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *resp, size_t cap,
                                 uint16_t rcode)
 {
-    knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)(cap > 65535 ? 65535 : cap), NULL);
+    if (cap > 65535)
+        cap = 65535;
+    knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)cap, NULL);
     if (!pkt)
         return 0;
     size_t n = 0;
@@ -384,7 +386,7 @@ size_t e2ud_error_with_question(const e2ud_qctx_t *q, knot_pkt_t *qp, uint8_t *r
         n = pkt->size;
     }
     knot_pkt_free(pkt);
-    return n ? e2ud_opt_append(q, qp, resp, n, cap > 65535 ? 65535 : cap, rcode, -1) : 0;
+    return n ? e2ud_opt_append(q, qp, resp, n, cap, rcode, -1) : 0;
 }
 
 size_t e2ud_answer(e2ud_qctx_t *q, const uint8_t *query, size_t qlen, uint8_t *resp, size_t cap,

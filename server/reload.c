@@ -17,13 +17,13 @@
  * between two requests. Log target and level, keys, remotes, ACLs and zones (their ACLs, the
  * secondaries they notify, the primaries they are transferred from), the TCP client limit and
  * timeouts, the transfer limits, and what the server says of itself (identity, version, nsid)
- * are read per request or per refresh, so they change at once. The sockets and threads (listen, udp-workers, tcp-workers), the UDP buffers
- * (udp-max-payload), the store and how it is mapped (storage, store-*), and the statistics
- * endpoint are set up once; a reload that changes them says which take effect at restart, as
- * Knot DNS does for its own such settings. The store is opened read-only unless the first
- * configuration writes it (a secondary zone, an ACL that allows UPDATE), so a reload that
- * would start writing a read-only store is refused whole: nothing of it applies, and the log
- * says to restart.
+ * are read per request or per refresh, so they change at once. The sockets and threads (listen,
+ * udp-workers, tcp-workers), the UDP buffers (udp-max-payload), the store and how it is mapped
+ * (storage, store-*), and the statistics endpoint are set up once; a reload that changes them
+ * says which take effect at restart, as Knot DNS does for its own such settings. The store is
+ * opened read-only unless the first configuration writes it (a secondary zone, an ACL that
+ * allows UPDATE), so a reload that would start writing a read-only store is refused whole:
+ * nothing of it applies, and the log says to restart.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +32,16 @@
 #include <syslog.h>
 
 #include "server.h"
+
+/* Free c and all it owns (its keys loaded; the rest, made or NULL). */
+static void cfg_destroy(e2ud_cfg_t *c)
+{
+    e2ud_rrl_free(c->rrl);
+    e2ud_cookies_free(c->cookies);
+    e2ud_keys_free(c);
+    e2ud_conf_free(&c->conf);
+    free(c);
+}
 
 e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf)
 {
@@ -52,18 +62,13 @@ e2ud_cfg_t *e2ud_cfg_new(e2ud_conf_t *conf)
         e2ud_log(LOG_CRIT, "mod-rrl '%s': cannot make a table of %u buckets (no memory, or no "
                  "random key)",
                  c->conf.rrls[c->conf.rrl].id, c->conf.rrls[c->conf.rrl].table_size);
-        e2ud_keys_free(c);
-        e2ud_conf_free(&c->conf);
-        free(c);
+        cfg_destroy(c);
         return NULL;
     }
     if (c->conf.cookie >= 0 &&
         !(c->cookies = e2ud_cookies_new(&c->conf.cookies[c->conf.cookie]))) {
         e2ud_log(LOG_CRIT, "mod-cookies: cannot make its secret (no memory, or no random source)");
-        e2ud_rrl_free(c->rrl);
-        e2ud_keys_free(c);
-        e2ud_conf_free(&c->conf);
-        free(c);
+        cfg_destroy(c);
         return NULL;
     }
     c->gen = 1;
@@ -79,13 +84,8 @@ e2ud_cfg_t *e2ud_cfg_ref(e2ud_cfg_t *c)
 
 void e2ud_cfg_unref(e2ud_cfg_t *c)
 {
-    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    e2ud_rrl_free(c->rrl);
-    e2ud_cookies_free(c->cookies);
-    e2ud_keys_free(c);
-    e2ud_conf_free(&c->conf);
-    free(c);
+    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        cfg_destroy(c);
 }
 
 e2ud_cfg_t *e2ud_cfg_current(e2ud_server_t *srv)

@@ -776,13 +776,13 @@ out:
 
 /* --- single-message answers ------------------------------------------------------------------ */
 
-/* An error answer echoing the question, signed for req (RFC 8945 §5.3). */
-static size_t error_answer(const e2ud_qctx_t *q, const e2ud_cfg_t *cfg, knot_pkt_t *qp,
-                           const e2ud_req_t *req, uint8_t *resp, size_t cap, uint8_t rcode)
+/* An error answer echoing the question, signed for req (RFC 8945 §5.3) with q's configuration. */
+static size_t error_answer(const e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *req,
+                           uint8_t *resp, size_t cap, uint8_t rcode)
 {
     size_t max = cap < MSG_MAX ? cap : MSG_MAX;
     size_t n = e2ud_error_with_question(q, qp, resp, max, rcode);
-    if (n && e2ud_tsig_sign(cfg, req, resp, &n, max) < 0) {
+    if (n && e2ud_tsig_sign(q->cfg, req, resp, &n, max) < 0) {
         /* no room for the TSIG: the header alone */
         knot_wire_set_qdcount(resp, 0);
         n = KNOT_WIRE_HEADER_SIZE;
@@ -898,14 +898,14 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (e2ud_tsig_verify(cfg, qp, &x->req) != 0) {
         e2ud_log(LOG_NOTICE, "[%s] %s, outgoing, remote %s: TSIG error %u, NOTAUTH", x->zname,
                  qtype_name(x->qtype), x->peer, x->req.tsig_error);
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         goto done;
     }
     if (e2u_store_read_begin(srv->store, &x->rd) < 0) {
         e2ud_log(LOG_ERR, "[%s] %s, outgoing, remote %s: no store reader left", x->zname,
                  qtype_name(x->qtype), x->peer);
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, -1);
         x->rd = NULL;
         goto done;
@@ -913,7 +913,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     const e2u_store_zone_t *z;
     if (e2u_store_zone_get(x->rd, knot_pkt_qname(qp), &z) < 0) {
         /* RFC 5936 §2.2.1: not authoritative for that zone */
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_NOTAUTH);
         e2ud_stats_query(q->stats, KNOT_RCODE_NOTAUTH, x->qtype, -1);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
@@ -925,7 +925,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
         e2ud_log(LOG_NOTICE, "[%s] %s, outgoing, remote %s%s%s: denied by the ACL", x->zname,
                  qtype_name(x->qtype), x->peer, x->req.key >= 0 ? ", key " : "",
                  x->req.key >= 0 ? cfg->conf.keys[x->req.key].id : "");
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_REFUSED);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_REFUSED);
         e2ud_stats_query(q->stats, KNOT_RCODE_REFUSED, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
@@ -934,7 +934,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     if (e2ud_zone_expired(z->origin) || z->origin_len > sizeof(x->origin) ||
         z->soa_len > sizeof(x->soa) || z->prefix_len >= sizeof(x->zprefix)) {
         /* a secondary zone past its EXPIRE is not served, not even to another secondary */
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
         goto done;
@@ -953,7 +953,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
     x->mode = MODE_AXFR;
     if (x->qtype == KNOT_RRTYPE_IXFR) {
         if (!ixfr_client_serial(qp, &x->client_serial)) {
-            *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_FORMERR);
+            *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_FORMERR);
             e2ud_stats_query(q->stats, KNOT_RCODE_FORMERR, x->qtype, slot);
             e2u_store_read_end(x->rd);
             x->rd = NULL;
@@ -982,7 +982,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
                  x->serial);
     }
     if (x->mode == MODE_AXFR && e2u_store_iter_begin(x->rd, x->origin, &x->it) < 0) {
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
         e2ud_stats_query(q->stats, KNOT_RCODE_SERVFAIL, x->qtype, slot);
         e2u_store_read_end(x->rd);
         x->rd = NULL;
@@ -1001,7 +1001,7 @@ e2ud_xfr_t *e2ud_xfr_out_start(e2ud_qctx_t *q, const uint8_t *query, size_t qlen
         return x;
     if (r < 0) {
         /* nothing sensible was written: SERVFAIL ends it */
-        *len = error_answer(q, cfg, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
+        *len = error_answer(q, qp, &x->req, resp, cap, KNOT_RCODE_SERVFAIL);
     }
     goto done;
 
@@ -1036,15 +1036,15 @@ size_t e2ud_ixfr_udp(e2ud_qctx_t *q, knot_pkt_t *qp, const e2ud_req_t *r, uint8_
     const e2ud_cfg_t *cfg = q->cfg;
     const e2u_store_zone_t *z;
     if (e2u_store_zone_get(q->rd, knot_pkt_qname(qp), &z) < 0)
-        return cfg ? error_answer(q, cfg, qp, r, resp, max, KNOT_RCODE_NOTAUTH) : 0;
+        return cfg ? error_answer(q, qp, r, resp, max, KNOT_RCODE_NOTAUTH) : 0;
     if (!cfg ||
         !e2ud_acl_allows(&cfg->conf, e2ud_conf_zone(&cfg->conf, z->origin), E2UD_ACT_TRANSFER, r))
-        return cfg ? error_answer(q, cfg, qp, r, resp, max, KNOT_RCODE_REFUSED) : 0;
+        return cfg ? error_answer(q, qp, r, resp, max, KNOT_RCODE_REFUSED) : 0;
     uint32_t client;
     if (!ixfr_client_serial(qp, &client))
-        return error_answer(q, cfg, qp, r, resp, max, KNOT_RCODE_FORMERR);
+        return error_answer(q, qp, r, resp, max, KNOT_RCODE_FORMERR);
     if (e2ud_zone_expired(z->origin))
-        return error_answer(q, cfg, qp, r, resp, max, KNOT_RCODE_SERVFAIL);
+        return error_answer(q, qp, r, resp, max, KNOT_RCODE_SERVFAIL);
     knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)max, NULL);
     if (!pkt)
         return 0;

@@ -454,7 +454,8 @@ class Differential(unittest.TestCase):
                 b = view(exchange(self.e2ud.port, wire, tcp))
                 self.assertIsNotNone(b, label)
                 if a and b:
-                    a["answer"] = [re.sub(r'"Knot DNS [^"]*"$', '"<version>"', x) for x in a["answer"]]
+                    a["answer"] = [re.sub(r'"Knot DNS [^"]*"$', '"<version>"', x)
+                                   for x in a["answer"]]
                     n = len(b["answer"])
                     b["answer"] = [x.replace(f'"{version}"', '"<version>"') for x in b["answer"]]
                     versions += sum('"<version>"' in x for x in b["answer"][:n])
@@ -863,7 +864,8 @@ class Operations(unittest.TestCase):
                 "template:\n  - id: default\n    global-module: mod-cookies/c\n")
         s = self.start(conf=self.conf(text))
         cc = os.urandom(8)
-        full = view(exchange(s.port, make(ORIGIN, "SOA", options=[cookie_opt(cc)])))["options"][0][1]
+        first = view(exchange(s.port, make(ORIGIN, "SOA", options=[cookie_opt(cc)])))
+        full = first["options"][0][1]
         made = struct.unpack("!I", full[12:16])[0]
 
         def at(second):
